@@ -1,0 +1,265 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	JsonObject,
+} from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { redactUrl } from '../lib/links';
+import { CredentialSettingsError, resolveHosts, type PingOneHosts } from '../lib/regions';
+import { CancelledError, retryDelayMs, sleep } from '../lib/retry';
+
+export const CREDENTIAL_TYPE = 'pingOneApi';
+
+/** The API and auth hosts of the credential; a wrong setting becomes a NodeOperationError. */
+export async function getHosts(this: IExecuteFunctions, itemIndex: number): Promise<PingOneHosts> {
+	const credentials = await this.getCredentials(CREDENTIAL_TYPE, itemIndex);
+	try {
+		return resolveHosts(credentials);
+	} catch (error) {
+		if (error instanceof CredentialSettingsError) {
+			throw new NodeOperationError(this.getNode(), `PingOne API credential: ${error.message}`, {
+				itemIndex,
+			});
+		}
+		throw error;
+	}
+}
+
+export function cancelSignal(ctx: IExecuteFunctions): AbortSignal | undefined {
+	return typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined;
+}
+
+interface FailedResponse {
+	status?: number;
+	headers: Record<string, unknown>;
+	data: unknown;
+	networkCode?: string;
+	networkMessage?: string;
+}
+
+/** Finds the HTTP response (or network failure) behind an error thrown by n8n's request helpers. */
+function failedResponse(error: unknown): FailedResponse {
+	let current = error as Record<string, any> | undefined;
+	for (let depth = 0; current && depth < 5; depth++) {
+		if (current.response && typeof current.response === 'object' && current.response.status) {
+			return {
+				status: Number(current.response.status),
+				headers: current.response.headers ?? {},
+				data: current.response.data,
+			};
+		}
+		if (typeof current.code === 'string' && /^E[A-Z_]+$|^UND_ERR/.test(current.code)) {
+			return { headers: {}, data: undefined, networkCode: current.code, networkMessage: current.message };
+		}
+		current = current.cause;
+	}
+	const err = error as { httpCode?: string; message?: string } | undefined;
+	const status = err?.httpCode ? Number(err.httpCode) : undefined;
+	return { status, headers: {}, data: undefined, networkMessage: err?.message };
+}
+
+function parseBody(data: unknown): unknown {
+	if (Buffer.isBuffer(data)) data = data.toString('utf8');
+	if (typeof data === 'string') {
+		try {
+			return JSON.parse(data);
+		} catch {
+			return data;
+		}
+	}
+	return data;
+}
+
+/** Builds the NodeApiError for a PingOne error body `{ id, code, message, details[] }`. */
+export function pingOneApiError(
+	ctx: IExecuteFunctions,
+	failure: FailedResponse,
+	what: string,
+	itemIndex: number,
+): NodeApiError {
+	const body = parseBody(failure.data);
+	const obj = (typeof body === 'object' && body !== null ? body : {}) as IDataObject;
+	const code = typeof obj.code === 'string' ? obj.code : undefined;
+	const message = typeof obj.message === 'string' ? obj.message : undefined;
+	const details = Array.isArray(obj.details) ? (obj.details as IDataObject[]) : [];
+	const detailText = details
+		.map((d) => [d.code, d.target ? `(${String(d.target)})` : '', d.message].filter(Boolean).join(' '))
+		.join('; ');
+	if (failure.status === undefined) {
+		return new NodeApiError(
+			ctx.getNode(),
+			{ message: failure.networkMessage ?? 'network error' } as JsonObject,
+			{
+				message: `${what}: PingOne could not be reached (${failure.networkCode ?? failure.networkMessage ?? 'network error'})`,
+				description: 'Check the Region of the PingOne API credential and the network of the n8n host.',
+				itemIndex,
+			},
+		);
+	}
+	let hint = '';
+	if (failure.status === 401) hint = 'The access token is missing, wrong or expired. Check the PingOne API credential.';
+	else if (failure.status === 403)
+		hint = "The worker application's roles do not allow this call (it needs a role that can read reports, e.g. Environment Admin).";
+	else if (failure.status === 404)
+		hint = 'The report does not exist in this environment, or it expired (reports live about 30 minutes).';
+	else if (failure.status === 429) hint = 'PingOne rate limit: at most one report per 5 seconds per environment.';
+	return new NodeApiError(
+		ctx.getNode(),
+		{ code: code ?? '', message: message ?? '', details: detailText } as JsonObject,
+		{
+			message: `${what}: PingOne answered ${failure.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`,
+			description: [detailText, hint].filter(Boolean).join(' ') || undefined,
+			httpCode: String(failure.status),
+			itemIndex,
+		},
+	);
+}
+
+export interface ApiRequestOptions {
+	method: IHttpRequestMethods;
+	/** A path below the environment, e.g. `/dataExplorations`, or an absolute URL on the API host (paging links). */
+	path: string;
+	body?: IDataObject;
+	qs?: IDataObject;
+	itemIndex: number;
+	/** Words for errors, e.g. "Get report". */
+	what: string;
+}
+
+async function withRetries<T>(
+	ctx: IExecuteFunctions,
+	what: string,
+	send: () => Promise<T>,
+	onFinal: (failure: FailedResponse) => Error,
+): Promise<T> {
+	const signal = cancelSignal(ctx);
+	for (let attempt = 1; ; attempt++) {
+		if (signal?.aborted) throw new CancelledError();
+		try {
+			return await send();
+		} catch (error) {
+			if (signal?.aborted) throw new CancelledError();
+			const failure = failedResponse(error);
+			const delay = retryDelayMs({
+				attempt,
+				status: failure.status,
+				retryAfter: failure.headers['retry-after'],
+				networkCode: failure.networkCode,
+				networkMessage: failure.networkMessage,
+			});
+			if (delay === undefined) throw onFinal(failure);
+			ctx.logger.info(
+				`PingOne Reports: ${what} answered ${failure.status ?? failure.networkCode ?? 'a network error'}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1})`,
+			);
+			await sleep(delay, signal);
+		}
+	}
+}
+
+/** One call to the PingOne API with the credential's token, retried where that is safe. */
+export async function apiRequest<T = IDataObject>(this: IExecuteFunctions, options: ApiRequestOptions): Promise<T> {
+	const hosts = await getHosts.call(this, options.itemIndex);
+	const base = `${hosts.apiUrl}/environments/${hosts.environmentId}`;
+	let url: string;
+	if (/^https?:\/\//i.test(options.path)) {
+		// Paging links come from PingOne; the token may only ever go to the API host.
+		if (new URL(options.path).origin !== new URL(hosts.apiUrl).origin) {
+			throw new NodeOperationError(
+				this.getNode(),
+				`${options.what}: PingOne returned a link to another host (${redactUrl(options.path)}); refusing to send the token there.`,
+				{ itemIndex: options.itemIndex },
+			);
+		}
+		url = options.path;
+	} else {
+		url = `${base}${options.path}`;
+	}
+	const request: IHttpRequestOptions = {
+		method: options.method,
+		url,
+		json: true,
+		headers: { Accept: 'application/json' },
+	};
+	if (options.body) request.body = options.body;
+	if (options.qs) request.qs = options.qs;
+	return await withRetries(
+		this,
+		options.what,
+		async () =>
+			(await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_TYPE, { ...request })) as T,
+		(failure) => pingOneApiError(this, failure, options.what, options.itemIndex),
+	);
+}
+
+export interface DownloadResult {
+	status: number;
+	body: Buffer;
+	/** For errors: S3's XML `<Code>`/`<Message>` made readable. */
+	errorText?: string;
+}
+
+function describeS3Error(body: Buffer): string | undefined {
+	const text = body.subarray(0, 4096).toString('utf8');
+	const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+	const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
+	if (!code && !message) return undefined;
+	return [code, message].filter(Boolean).join(': ');
+}
+
+/**
+ * Downloads a presigned link with a plain request: no credential, no PingOne token (the link carries
+ * its own signature, and the token must never leave PingOne's API host). Returns 403s to the caller,
+ * which fetches fresh links; retries 429/5xx/dropped connections.
+ */
+export async function downloadFile(
+	this: IExecuteFunctions,
+	url: string,
+	itemIndex: number,
+): Promise<DownloadResult> {
+	const signal = cancelSignal(this);
+	const what = 'Download report file';
+	const result = await withRetries(
+		this,
+		what,
+		async () => {
+			const response = (await this.helpers.httpRequest({
+				method: 'GET',
+				url,
+				encoding: 'arraybuffer',
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+				abortSignal: signal,
+			})) as { statusCode: number; headers: Record<string, unknown>; body: Buffer | ArrayBuffer };
+			const body = Buffer.isBuffer(response.body)
+				? response.body
+				: Buffer.from(response.body as ArrayBuffer);
+			if (response.statusCode === 429 || response.statusCode >= 500) {
+				// Let withRetries decide; shaped like an HTTP client error.
+				throw { response: { status: response.statusCode, headers: response.headers, data: body } };
+			}
+			return { status: response.statusCode, body };
+		},
+		(failure) => {
+			if (failure.status === undefined) {
+				return new NodeOperationError(
+					this.getNode(),
+					`${what}: the download host could not be reached (${failure.networkCode ?? failure.networkMessage ?? 'network error'})`,
+					{ itemIndex },
+				);
+			}
+			const body = Buffer.isBuffer(failure.data) ? failure.data : Buffer.alloc(0);
+			return new NodeApiError(this.getNode(), { message: `HTTP ${failure.status}` } as JsonObject, {
+				message: `${what}: the download host answered ${failure.status}${describeS3Error(body) ? ` (${describeS3Error(body)})` : ''}`,
+				httpCode: String(failure.status),
+				itemIndex,
+			});
+		},
+	);
+	if (result.status >= 300) {
+		return { ...result, errorText: describeS3Error(result.body) };
+	}
+	return result;
+}
