@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -27,8 +27,15 @@ import { makeEncryptedZip, type ZipEncryption } from './zip';
 
 export { DEVICES_TEMPLATE_ID, DEVICES_TEMPLATE_NAME, KNOWN_FIELDS, DEFAULT_FIELDS } from './data';
 
-/** Placeholder: a later issue adds injected 429/503/dropped connections here. */
-export type SimulatorFaults = Record<string, never>;
+/** Faults to inject; the object is live (`sim.faults`), so a test may change it between calls. */
+export interface SimulatorFaults {
+	/** SUCCESS bodies carry a zipPassword that does not open the zip. */
+	wrongZipPassword?: boolean;
+	/** The next N downloads have one byte in the middle of the zip flipped. */
+	corruptDownloads?: number;
+	/** The next N download requests answer 403 AccessDenied "Request has expired". */
+	expireDownloads?: number;
+}
 
 export interface SimulatorClient {
 	clientId: string;
@@ -79,6 +86,8 @@ export interface Simulator {
 	authUrl: string; // baseUrl + '/auth'; token endpoint = authUrl/{env}/as/token
 	environmentId: string;
 	log: RequestLogEntry[];
+	/** the live fault settings (see SimulatorFaults) */
+	faults: SimulatorFaults;
 	/** the plaintext rows of that report, values exactly as they appear in the CSV */
 	expectedRows(reportId: string): Record<string, string>[];
 	plaintext(reportId: string, format: 'csv' | 'json'): Buffer;
@@ -226,6 +235,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 	const seed = options.seed ?? 1;
 	const rateLimitOn = options.createRateLimit ?? true;
 	const rateLimitMs = (options.createRateLimitSeconds ?? 5) * 1000;
+	const faults: SimulatorFaults = options.faults ?? {};
 
 	const tokens = new Map<string, TokenInfo>();
 	for (const t of staticTokens) tokens.set(t, {});
@@ -384,7 +394,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 			deliverAs: r.deliverAs,
 		};
 		if (status === 'SUCCESS' && r.deliverAs === 'ASYNC_FILE') {
-			body.zipPassword = r.zipPassword;
+			body.zipPassword = faults.wrongZipPassword
+				? r.zipPassword === 'wrongwrong' ? 'stillwrong' : 'wrongwrong'
+				: r.zipPassword;
 			body.csvPresignedUrl = issueLink(r, 'csv', now);
 			body.jsonPresignedUrl = issueLink(r, 'json', now);
 		}
@@ -593,7 +605,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		}
 		const now = Date.now();
 		const expiresMs = link.issuedAt + link.ttlSeconds * 1000;
-		if (now > expiresMs) {
+		const injectedExpiry = (faults.expireDownloads ?? 0) > 0;
+		if (injectedExpiry) faults.expireDownloads = (faults.expireDownloads ?? 0) - 1;
+		if (now > expiresMs || injectedExpiry) {
 			throw s3Error(403, 'AccessDenied', 'Request has expired', {
 				'X-Amz-Expires': String(link.ttlSeconds),
 				Expires: new Date(expiresMs).toISOString().replace(/\.\d{3}/, ''),
@@ -615,6 +629,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		});
 		if (req.method === 'HEAD') {
 			res.end();
+			return;
+		}
+		if ((faults.corruptDownloads ?? 0) > 0) {
+			faults.corruptDownloads = (faults.corruptDownloads ?? 0) - 1;
+			const bytes = await readFile(path);
+			bytes[Math.floor(bytes.length / 2)] ^= 0x5a;
+			res.end(bytes);
 			return;
 		}
 		await new Promise<void>((resolve, reject) => {
@@ -715,6 +736,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		authUrl,
 		environmentId,
 		log,
+		faults,
 		expectedRows(reportId: string) {
 			const r = reports.get(reportId);
 			if (!r) throw new Error(`simulator: unknown report ${reportId}`);
