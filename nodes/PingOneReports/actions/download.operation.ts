@@ -93,6 +93,24 @@ export const description: INodeProperties[] = [
 					'Whether to wait for the report to reach SUCCESS first (so Download can follow Create directly)',
 			},
 			...pollOptions,
+			{
+				displayName: 'Max Unzipped Size (MB)',
+				name: 'maxUnzippedSizeMb',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 8192,
+				description:
+					'Stop with an error when the report file unzips to more than this (protects n8n from a zip bomb)',
+			},
+			{
+				displayName: 'Max Compression Ratio',
+				name: 'maxCompressionRatio',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 1000,
+				description:
+					'Stop with an error when the file unzips to more than this many times its zipped size (report files stay far below 100)',
+			},
 		],
 	},
 ];
@@ -205,6 +223,15 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (!Number.isInteger(maxRows) || maxRows < 0) {
 		throw new NodeOperationError(this.getNode(), 'Max Rows must be a whole number, 0 for all rows', { itemIndex });
 	}
+	const limits = {
+		maxUnzippedSizeMb: Number(options.maxUnzippedSizeMb ?? 8192),
+		maxCompressionRatio: Number(options.maxCompressionRatio ?? 1000),
+	};
+	for (const [name, value] of Object.entries(limits)) {
+		if (!Number.isFinite(value) || value <= 0) {
+			throw new NodeOperationError(this.getNode(), `${name === 'maxUnzippedSizeMb' ? 'Max Unzipped Size' : 'Max Compression Ratio'} must be a positive number`, { itemIndex });
+		}
+	}
 	const report =
 		options.waitUntilReady === false
 			? await fetchReport(this, reportId, itemIndex)
@@ -213,7 +240,12 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	let entry: ReportEntry;
 	try {
-		entry = await openReportEntry(zip, { password, format });
+		entry = await openReportEntry(zip, {
+			password,
+			format,
+			maxUncompressedBytes: limits.maxUnzippedSizeMb * 1024 * 1024,
+			maxCompressionRatio: limits.maxCompressionRatio,
+		});
 	} catch (error) {
 		throw readError(this, error, itemIndex);
 	}

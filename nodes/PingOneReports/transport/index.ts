@@ -159,6 +159,24 @@ async function withRetries<T>(
 	}
 }
 
+/** PingOne allows one report create per 5 seconds per environment; a little margin for clocks. */
+export const CREATE_INTERVAL_MS = 5_250;
+// Per process, not per credential secret: it only spaces out creates (n8n workers in queue mode
+// each keep their own, and a 429 from PingOne is still honoured through Retry-After).
+const lastCreateAt = new Map<string, number>();
+
+/** Waits until a create for this environment keeps to PingOne's one-per-5-seconds rule. */
+async function paceCreate(ctx: IExecuteFunctions, key: string): Promise<void> {
+	const last = lastCreateAt.get(key);
+	const wait = last === undefined ? 0 : last + CREATE_INTERVAL_MS - Date.now();
+	if (wait > 0) {
+		ctx.logger.info(
+			`PingOne Reports: waiting ${(wait / 1000).toFixed(1)} s before creating the next report (one create per 5 s per environment)`,
+		);
+		await sleep(wait, cancelSignal(ctx));
+	}
+}
+
 /** One call to the PingOne API with the credential's token, retried where that is safe. */
 export async function apiRequest<T = IDataObject>(this: IExecuteFunctions, options: ApiRequestOptions): Promise<T> {
 	const hosts = await getHosts.call(this, options.itemIndex);
@@ -185,11 +203,22 @@ export async function apiRequest<T = IDataObject>(this: IExecuteFunctions, optio
 	};
 	if (options.body) request.body = options.body;
 	if (options.qs) request.qs = options.qs;
+	const isCreate = options.method === 'POST' && options.path === '/dataExplorations';
 	return await withRetries(
 		this,
 		options.what,
-		async () =>
-			(await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_TYPE, { ...request })) as T,
+		async () => {
+			const paceKey = `${hosts.apiUrl}/${hosts.environmentId}`;
+			if (isCreate) await paceCreate(this, paceKey);
+			try {
+				return (await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_TYPE, {
+					...request,
+				})) as T;
+			} finally {
+				// Counted from the answer: PingOne counts from when it took the previous create.
+				if (isCreate) lastCreateAt.set(paceKey, Date.now());
+			}
+		},
 		(failure) => pingOneApiError(this, failure, options.what, options.itemIndex),
 	);
 }
