@@ -1,5 +1,5 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { linkExpiresAt } from '../lib/links';
 import {
@@ -30,8 +30,8 @@ export function reportIdProperty(operations: string[]): INodeProperties {
 		required: true,
 		default: '',
 		placeholder: 'e.g. 0fe52654-ff7a-4c90-8d80-1af1a745c097',
-		description:
-			'The ID of the report, usually from the Create operation before this node: {{ $json.id }}',
+		description: 'The ID of the report, usually taken from the output of a Create operation before this node',
+		hint: 'After a Create operation, drag its ID field here, or use the expression {{ $json.id }}',
 		displayOptions: { show: { resource: ['report'], operation: operations } },
 	};
 }
@@ -79,12 +79,12 @@ export async function fetchReport(
 	reportId: string,
 	itemIndex: number,
 ): Promise<PingOneReport> {
-	return await apiRequest.call<IExecuteFunctions, any[], Promise<PingOneReport>>(ctx, {
+	return (await apiRequest.call(ctx, {
 		method: 'GET',
 		path: `/dataExplorations/${encodeURIComponent(reportId)}`,
 		itemIndex,
 		what: 'Get report',
-	});
+	})) as PingOneReport;
 }
 
 const SECRET_FIELDS = ['zipPassword', 'csvPresignedUrl', 'jsonPresignedUrl'];
@@ -161,6 +161,8 @@ export async function waitForReport(
 		if (error instanceof PollCancelledError) {
 			throw new NodeOperationError(node, 'Waiting for the report was cancelled', { itemIndex });
 		}
-		throw error;
+		// NodeApiError/NodeOperationError from the transport come back unchanged when wrapped again.
+		if (error instanceof NodeApiError) throw new NodeApiError(node, error as unknown as JsonObject, { itemIndex });
+		throw new NodeOperationError(node, error as Error, { itemIndex });
 	}
 }

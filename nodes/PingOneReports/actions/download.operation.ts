@@ -37,7 +37,7 @@ export const description: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'CSV', value: 'csv', description: 'Every value is a string' },
-			{ name: 'JSON', value: 'json', description: 'Values keep their JSON types' },
+			{ name: 'JSON', value: 'json', description: 'Values keep the types they have in the file' },
 		],
 		default: 'csv',
 		description: 'Which of the two files of the report to download',
@@ -52,7 +52,7 @@ export const description: INodeProperties[] = [
 			{
 				name: 'File (Binary)',
 				value: 'binary',
-				description: 'One item holding the decrypted, unzipped .csv or .json file',
+				description: 'One item holding the decrypted, unzipped CSV or JSON file',
 			},
 		],
 		default: 'items',
@@ -67,12 +67,13 @@ export const description: INodeProperties[] = [
 		displayOptions: { show },
 		options: [
 			{
-				displayName: 'Put Output File in Field',
-				name: 'binaryPropertyName',
-				type: 'string',
-				default: 'data',
-				description: 'For File output: the name of the binary field to put the file in',
-				displayOptions: { show: { '/output': ['binary'] } },
+				displayName: 'Max Compression Ratio',
+				name: 'maxCompressionRatio',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 1000,
+				description:
+					'Stop with an error when the file unzips to more than this many times its zipped size (report files stay far below 100)',
 			},
 			{
 				displayName: 'Max Rows',
@@ -85,15 +86,6 @@ export const description: INodeProperties[] = [
 				displayOptions: { show: { '/output': ['items'] } },
 			},
 			{
-				displayName: 'Wait Until Ready',
-				name: 'waitUntilReady',
-				type: 'boolean',
-				default: true,
-				description:
-					'Whether to wait for the report to reach SUCCESS first (so Download can follow Create directly)',
-			},
-			...pollOptions,
-			{
 				displayName: 'Max Unzipped Size (MB)',
 				name: 'maxUnzippedSizeMb',
 				type: 'number',
@@ -102,14 +94,22 @@ export const description: INodeProperties[] = [
 				description:
 					'Stop with an error when the report file unzips to more than this (protects n8n from a zip bomb)',
 			},
+			...pollOptions,
 			{
-				displayName: 'Max Compression Ratio',
-				name: 'maxCompressionRatio',
-				type: 'number',
-				typeOptions: { minValue: 1 },
-				default: 1000,
+				displayName: 'Put Output File in Field',
+				name: 'binaryPropertyName',
+				type: 'string',
+				default: 'data',
+				description: 'For File output: the name of the binary field to put the file in',
+				displayOptions: { show: { '/output': ['binary'] } },
+			},
+			{
+				displayName: 'Wait Until Ready',
+				name: 'waitUntilReady',
+				type: 'boolean',
+				default: true,
 				description:
-					'Stop with an error when the file unzips to more than this many times its zipped size (report files stay far below 100)',
+					'Whether to wait for the report to reach SUCCESS first (so Download can follow Create directly)',
 			},
 		],
 	},

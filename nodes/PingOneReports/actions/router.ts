@@ -1,5 +1,5 @@
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import * as create from './create.operation';
 import * as download from './download.operation';
@@ -41,12 +41,15 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				out.push({ json: { error: safeMessage(error) }, pairedItem: { item: itemIndex } });
 				continue;
 			}
-			if (error instanceof NodeOperationError || (error as { name?: string }).name === 'NodeApiError') {
-				if ((error as NodeOperationError).context && (error as NodeOperationError).context.itemIndex === undefined) {
-					(error as NodeOperationError).context.itemIndex = itemIndex;
-				}
-				throw error;
+			if (error instanceof NodeApiError) {
+				if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
+				// n8n hands back the same NodeApiError when it is wrapped again.
+				throw new NodeApiError(this.getNode(), error as unknown as JsonObject, { itemIndex });
 			}
+			if (error instanceof NodeOperationError && error.context.itemIndex === undefined) {
+				error.context.itemIndex = itemIndex;
+			}
+			// A NodeOperationError comes back as it is; anything else is wrapped with the item index.
 			throw new NodeOperationError(this.getNode(), error as Error, { itemIndex });
 		}
 	}

@@ -9,7 +9,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { redactUrl } from '../lib/links';
 import { CredentialSettingsError, resolveHosts, type PingOneHosts } from '../lib/regions';
-import { CancelledError, retryDelayMs, sleep } from '../lib/retry';
+import { retryDelayMs, sleep } from '../lib/retry';
 
 export const CREDENTIAL_TYPE = 'pingOneApi';
 
@@ -19,12 +19,11 @@ export async function getHosts(this: IExecuteFunctions, itemIndex: number): Prom
 	try {
 		return resolveHosts(credentials);
 	} catch (error) {
-		if (error instanceof CredentialSettingsError) {
-			throw new NodeOperationError(this.getNode(), `PingOne API credential: ${error.message}`, {
-				itemIndex,
-			});
-		}
-		throw error;
+		throw new NodeOperationError(
+			this.getNode(),
+			error instanceof CredentialSettingsError ? `PingOne API credential: ${error.message}` : (error as Error),
+			{ itemIndex },
+		);
 	}
 }
 
@@ -42,6 +41,7 @@ interface FailedResponse {
 
 /** Finds the HTTP response (or network failure) behind an error thrown by n8n's request helpers. */
 function failedResponse(error: unknown): FailedResponse {
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- walks the unknown shape of HTTP client errors
 	let current = error as Record<string, any> | undefined;
 	for (let depth = 0; current && depth < 5; depth++) {
 		if (current.response && typeof current.response === 'object' && current.response.status) {
@@ -136,12 +136,13 @@ async function withRetries<T>(
 	onFinal: (failure: FailedResponse) => Error,
 ): Promise<T> {
 	const signal = cancelSignal(ctx);
+	const cancelled = () => new NodeOperationError(ctx.getNode(), `${what}: the execution was cancelled`);
 	for (let attempt = 1; ; attempt++) {
-		if (signal?.aborted) throw new CancelledError();
+		if (signal?.aborted) throw cancelled();
 		try {
 			return await send();
 		} catch (error) {
-			if (signal?.aborted) throw new CancelledError();
+			if (signal?.aborted) throw cancelled();
 			const failure = failedResponse(error);
 			const delay = retryDelayMs({
 				attempt,
@@ -154,7 +155,9 @@ async function withRetries<T>(
 			ctx.logger.info(
 				`PingOne Reports: ${what} answered ${failure.status ?? failure.networkCode ?? 'a network error'}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1})`,
 			);
-			await sleep(delay, signal);
+			await sleep(delay, signal).catch(() => {
+				throw cancelled();
+			});
 		}
 	}
 }
