@@ -116,7 +116,7 @@ describe('PingOne Reports node through n8n-core WorkflowExecute', () => {
 	});
 
 	test('Download with output "binary" gives one item holding the extracted CSV file', async () => {
-		const result = await run(sim, [create(), download({ output: 'binary', options: { binaryPropertyName: 'report' } })]);
+		const result = await run(sim, [create(), download({ output: 'binary', options: { binaryPropertyName: 'report', pollInterval: 1 } })]);
 		assert.equal(result.error, undefined, String(result.error));
 		const id = String(json(result, 'Create')[0].id);
 		const items = result.outputs.Download[0];
