@@ -224,6 +224,7 @@ export async function openReportEntry(zip: Buffer, options: ReportEntryOptions):
 				`Entry ${name} is compressed with ${describeMethod(plan.method)}; only stored and deflate entries are supported`,
 			);
 		}
+		checkLocalHeader(zip, entry);
 		const password = Buffer.from(options.password ?? '', 'utf8');
 		// Check the password up front so that a provably wrong one rejects here, before any byte.
 		const aesKeys = await checkPassword(zipfile, entry, plan, password);
@@ -241,6 +242,36 @@ export async function openReportEntry(zip: Buffer, options: ReportEntryOptions):
 	} catch (err) {
 		zipfile.close();
 		throw err;
+	}
+}
+
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+
+/**
+ * The entry's data starts after its local header, whose name and extra lengths are read from the
+ * local header itself. Those must agree with the central directory, or a damaged length would move
+ * the data start and a damaged file would look like a wrong password.
+ */
+function checkLocalHeader(zip: Buffer, entry: yauzl.Entry): void {
+	const offset = entry.relativeOffsetOfLocalHeader;
+	const damaged = (what: string) =>
+		new ZipFormatError(
+			`The local header of entry ${entry.fileName} disagrees with the central directory (${what}): the file is damaged`,
+		);
+	if (offset + 30 > zip.length) throw damaged('it lies beyond the end of the file');
+	const signature = zip.readUInt32LE(offset);
+	if (signature !== LOCAL_HEADER_SIGNATURE) {
+		throw damaged(`invalid local file header signature 0x${signature.toString(16).padStart(8, '0')}`);
+	}
+	const flags = zip.readUInt16LE(offset + 6);
+	if ((flags & ~FLAG_DATA_DESCRIPTOR) !== (entry.generalPurposeBitFlag & ~FLAG_DATA_DESCRIPTOR)) {
+		throw damaged('general purpose flags');
+	}
+	if (zip.readUInt16LE(offset + 8) !== entry.compressionMethod) throw damaged('compression method');
+	const nameLength = zip.readUInt16LE(offset + 26);
+	const centralName = (entry as unknown as { fileNameRaw?: Buffer }).fileNameRaw;
+	if (centralName && !zip.subarray(offset + 30, offset + 30 + nameLength).equals(centralName)) {
+		throw damaged('file name');
 	}
 }
 
