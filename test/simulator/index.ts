@@ -35,6 +35,36 @@ export interface SimulatorFaults {
 	corruptDownloads?: number;
 	/** The next N download requests answer 403 AccessDenied "Request has expired". */
 	expireDownloads?: number;
+	/** The next `count` matching requests answer 429 REQUEST_LIMITED with a Retry-After header. */
+	tooManyRequests?: StatusFault;
+	/** The next `count` matching requests answer 503 UNEXPECTED_ERROR with a Retry-After header. */
+	unavailable?: StatusFault;
+	/** The next `count` matching requests get their socket destroyed without any answer (logged as status 0). */
+	dropConnections?: RequestFault;
+	/** The next `count` matching requests are answered only after `delayMs`. */
+	slowResponses?: RequestFault & { delayMs: number };
+	/** The next N GETs of a report that is still in progress answer IN_PROGRESS without counting as a poll. */
+	slowPolls?: number;
+}
+
+/**
+ * Which requests a fault hits: `api` any /v1 path (default), `create` POST …/dataExplorations,
+ * `get` GET …/dataExplorations/{id}, `entries` GET …/entries, `download` the S3-like host,
+ * `token` the token endpoint, `any` every request.
+ */
+export type FaultTarget = 'api' | 'create' | 'get' | 'entries' | 'download' | 'token' | 'any';
+
+export interface RequestFault {
+	/** How many of the next matching requests get the fault; counts down to 0. */
+	count: number;
+	on?: FaultTarget;
+}
+
+export interface StatusFault extends RequestFault {
+	/** Retry-After in seconds (default 1); omitted from the answer when null. */
+	retryAfter?: number | null;
+	/** `seconds` (default) or `http-date` (an IMF-fixdate that many seconds ahead, rounded up). */
+	retryAfterAs?: 'seconds' | 'http-date';
 }
 
 export interface SimulatorClient {
@@ -78,6 +108,8 @@ export interface RequestLogEntry {
 	status: number;
 	authorization: 'none' | 'bearer' | 'basic' | 'other';
 	kind: 'api' | 'token' | 'download';
+	/** set when the answer was an injected fault (see SimulatorFaults) */
+	fault?: 'tooManyRequests' | 'unavailable' | 'dropConnection' | 'slowResponse' | 'slowPoll' | 'expiredLink' | 'corruptDownload';
 }
 
 export interface Simulator {
@@ -91,6 +123,8 @@ export interface Simulator {
 	/** the plaintext rows of that report, values exactly as they appear in the CSV */
 	expectedRows(reportId: string): Record<string, string>[];
 	plaintext(reportId: string, format: 'csv' | 'json'): Buffer;
+	/** every secret handed out or accepted so far: access tokens, client secrets, zip passwords, link signatures and STS token */
+	issuedSecrets(): string[];
 	close(): Promise<void>;
 }
 
@@ -245,6 +279,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 	let lastCreateAt: number | undefined;
 	const tmpRoot = await mkdtemp(join(tmpdir(), 'pingone-sim-'));
 	const log: RequestLogEntry[] = [];
+	/** the injected fault a request got, for its log entry */
+	const requestFaults = new WeakMap<http.IncomingMessage, NonNullable<RequestLogEntry['fault']>>();
 
 	let baseUrl = '';
 	let apiUrl = '';
@@ -551,9 +587,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		return [201, reportBody(r, status, now, extra)];
 	}
 
-	function readReport(id: string): [number, unknown] {
+	function readReport(id: string, req?: http.IncomingMessage): [number, unknown] {
 		const now = Date.now();
 		const r = getReport(id, now);
+		if (!r.done && (faults.slowPolls ?? 0) > 0) {
+			faults.slowPolls = (faults.slowPolls ?? 0) - 1;
+			if (req) requestFaults.set(req, 'slowPoll');
+			return [200, reportBody(r, 'IN_PROGRESS', now)];
+		}
 		if (!r.done) {
 			r.polls++;
 			if (r.polls > pollsBeforeSuccess) {
@@ -606,7 +647,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		const now = Date.now();
 		const expiresMs = link.issuedAt + link.ttlSeconds * 1000;
 		const injectedExpiry = (faults.expireDownloads ?? 0) > 0;
-		if (injectedExpiry) faults.expireDownloads = (faults.expireDownloads ?? 0) - 1;
+		if (injectedExpiry) {
+			faults.expireDownloads = (faults.expireDownloads ?? 0) - 1;
+			requestFaults.set(req, 'expiredLink');
+		}
 		if (now > expiresMs || injectedExpiry) {
 			throw s3Error(403, 'AccessDenied', 'Request has expired', {
 				'X-Amz-Expires': String(link.ttlSeconds),
@@ -633,6 +677,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		}
 		if ((faults.corruptDownloads ?? 0) > 0) {
 			faults.corruptDownloads = (faults.corruptDownloads ?? 0) - 1;
+			requestFaults.set(req, 'corruptDownload');
 			const bytes = await readFile(path);
 			bytes[Math.floor(bytes.length / 2)] ^= 0x5a;
 			res.end(bytes);
@@ -644,6 +689,71 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 			res.on('close', resolve);
 			stream.pipe(res);
 		});
+	}
+
+	// ------------------------------------------------------------------ injected faults
+
+	function faultMatches(target: FaultTarget | undefined, req: http.IncomingMessage, url: URL, kind: RequestLogEntry['kind']): boolean {
+		const t = target ?? 'api';
+		if (t === 'any') return true;
+		if (t === 'api' || t === 'download' || t === 'token') return kind === t;
+		const parts = url.pathname.split('/').filter((p) => p !== '');
+		if (kind !== 'api' || parts[1] !== 'environments' || parts[3] !== 'dataExplorations') return false;
+		if (t === 'create') return parts.length === 4 && req.method === 'POST';
+		if (t === 'get') return parts.length === 5 && req.method === 'GET';
+		return parts.length === 6 && parts[5] === 'entries'; // 'entries'
+	}
+
+	function takeFault(f: RequestFault | undefined, req: http.IncomingMessage, url: URL, kind: RequestLogEntry['kind']): boolean {
+		if (!f || !(f.count > 0) || !faultMatches(f.on, req, url, kind)) return false;
+		f.count--;
+		return true;
+	}
+
+	function retryAfterHeader(f: StatusFault): Record<string, string> {
+		if (f.retryAfter === null) return {};
+		const seconds = f.retryAfter ?? 1;
+		if (f.retryAfterAs === 'http-date') {
+			return { 'retry-after': new Date(Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000).toUTCString() };
+		}
+		return { 'retry-after': String(seconds) };
+	}
+
+	/** Applies the live faults to one request: true when it was answered (or dropped) here. */
+	async function injectFault(req: http.IncomingMessage, res: http.ServerResponse, url: URL, kind: RequestLogEntry['kind']): Promise<boolean> {
+		if (takeFault(faults.dropConnections, req, url, kind)) {
+			requestFaults.set(req, 'dropConnection');
+			req.socket.destroy();
+			return true;
+		}
+		if (takeFault(faults.slowResponses, req, url, kind)) {
+			requestFaults.set(req, 'slowResponse');
+			await new Promise((r) => setTimeout(r, faults.slowResponses?.delayMs ?? 0));
+		}
+		const tooMany = faults.tooManyRequests;
+		if (takeFault(tooMany, req, url, kind)) {
+			requestFaults.set(req, 'tooManyRequests');
+			const headers = retryAfterHeader(tooMany!);
+			if (kind === 'download') {
+				const e = s3Error(429, 'SlowDown', 'Please reduce your request rate.');
+				Object.assign(e.headers, headers);
+				throw e;
+			}
+			const seconds = tooMany!.retryAfter ?? 1;
+			throw p1(429, 'REQUEST_LIMITED', [{ code: 'REQUEST_LIMITED', message: 'Request limits have been exceeded (injected by the simulator).', ...(seconds === null ? {} : { retryAfter: seconds }) }], headers);
+		}
+		const unavailable = faults.unavailable;
+		if (takeFault(unavailable, req, url, kind)) {
+			requestFaults.set(req, 'unavailable');
+			const headers = retryAfterHeader(unavailable!);
+			if (kind === 'download') {
+				const e = s3Error(503, 'SlowDown', 'Please reduce your request rate.');
+				Object.assign(e.headers, headers);
+				throw e;
+			}
+			throw p1(503, 'UNEXPECTED_ERROR', undefined, headers);
+		}
+		return false;
 	}
 
 	// ------------------------------------------------------------------ router
@@ -664,7 +774,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 			if (parts.length === 3 && method === 'GET') return [200, { _links: { self: { href: `${apiUrl}/environments/${environmentId}` } }, id: environmentId, name: 'Simulated environment', type: 'SANDBOX' }];
 			if (parts[3] === 'dataExplorations') {
 				if (parts.length === 4 && method === 'POST') return createReport(req, url);
-				if (parts.length === 5 && method === 'GET') return readReport(parts[4]);
+				if (parts.length === 5 && method === 'GET') return readReport(parts[4], req);
 				if (parts.length === 6 && parts[5] === 'entries' && method === 'GET') return readEntries(parts[4], url);
 			}
 		}
@@ -685,13 +795,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		const record = (): void => {
 			if (logged) return;
 			logged = true;
-			const e: RequestLogEntry = { ...entry, status: res.statusCode };
+			const fault = requestFaults.get(req);
+			const e: RequestLogEntry = { ...entry, status: fault === 'dropConnection' ? 0 : res.statusCode, ...(fault ? { fault } : {}) };
 			log.push(e);
 			options.onLog?.(e);
 		};
 		res.on('finish', record);
 		res.on('close', record);
-		route(req, res, url)
+		injectFault(req, res, url, kind)
+			.then(async (answered) => (answered ? undefined : await route(req, res, url)))
 			.then((result) => {
 				if (result) send(res, result[0], result[1], result[2]);
 			})
@@ -741,6 +853,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 			const r = reports.get(reportId);
 			if (!r) throw new Error(`simulator: unknown report ${reportId}`);
 			return allRows(r);
+		},
+		issuedSecrets() {
+			const out = new Set<string>([...tokens.keys(), ...clients.map((c) => c.clientSecret), ...links.keys(), FAKE_SECURITY_TOKEN]);
+			for (const r of reports.values()) out.add(r.zipPassword);
+			return [...out].filter((s) => s.length >= 6);
 		},
 		plaintext(reportId: string, format: Format) {
 			const r = reports.get(reportId);
