@@ -1,6 +1,5 @@
 import type {
 	ICredentialDataDecryptedObject,
-	ICredentialTestRequest,
 	ICredentialType,
 	IHttpRequestHelper,
 	IHttpRequestOptions,
@@ -8,54 +7,8 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
-import { REGIONS, resolveHosts } from '../nodes/PingOneReports/lib/regions';
-
-interface TokenResponse {
-	access_token?: string;
-	token_type?: string;
-	expires_in?: number;
-}
-
-function describeTokenFailure(error: unknown): string {
-	const err = error as {
-		message?: string;
-		httpCode?: string;
-		response?: { status?: number; data?: unknown };
-		cause?: { response?: { status?: number; data?: unknown }; code?: string };
-		code?: string;
-	};
-	const response = err.response ?? err.cause?.response;
-	const status = response?.status ?? (err.httpCode ? Number(err.httpCode) : undefined);
-	let data = response?.data as Record<string, unknown> | string | undefined;
-	if (typeof data === 'string') {
-		try {
-			data = JSON.parse(data) as Record<string, unknown>;
-		} catch {
-			/* keep as text */
-		}
-	}
-	const body = typeof data === 'object' && data !== null ? data : {};
-	const oauthError = typeof body.error === 'string' ? body.error : undefined;
-	const pingCode = typeof body.code === 'string' ? body.code : undefined;
-	const detail =
-		(typeof body.error_description === 'string' && body.error_description) ||
-		(typeof body.message === 'string' && body.message) ||
-		'';
-	if (oauthError === 'invalid_client' || (status === 401 && !pingCode)) {
-		return `PingOne rejected the client ID or client secret (invalid_client${detail ? `: ${detail}` : ''}). Check the worker application's Client ID, Client Secret and Token Endpoint Authentication Method.`;
-	}
-	if (oauthError === 'unauthorized_client' || oauthError === 'unsupported_grant_type') {
-		return `The application may not use the client credentials grant (${oauthError}${detail ? `: ${detail}` : ''}). In PingOne, use a Worker application with the Client Credentials grant type.`;
-	}
-	if (status === 404 || pingCode === 'NOT_FOUND') {
-		return `PingOne found no environment with this Environment ID at this region's auth host (HTTP 404${detail ? `: ${detail}` : ''}). Check the Environment ID and the Region.`;
-	}
-	if (status !== undefined) {
-		return `The token request failed with HTTP ${status}${pingCode || oauthError ? ` ${pingCode ?? oauthError}` : ''}${detail ? `: ${detail}` : ''}.`;
-	}
-	const code = err.code ?? err.cause?.code;
-	return `The PingOne auth host could not be reached${code ? ` (${code})` : ''}. Check the Region (or the Auth URL of a custom region) and the network.`;
-}
+import { credentialHosts, fetchToken, type Send } from '../nodes/PingOneReports/credentialTest';
+import { REGIONS } from '../nodes/PingOneReports/lib/regions';
 
 export class PingOneApi implements ICredentialType {
 	name = 'pingOneApi';
@@ -185,41 +138,20 @@ export class PingOneApi implements ICredentialType {
 		if (credentials.authentication === 'accessToken') {
 			return {};
 		}
-		const { tokenUrl } = resolveHosts(credentials);
-		const clientId = String(credentials.clientId ?? '').trim();
-		const clientSecret = String(credentials.clientSecret ?? '');
-		if (!clientId || !clientSecret) {
-			throw new Error('Client ID and Client Secret are required for Client Credentials authentication.');
-		}
-		const form = new URLSearchParams({ grant_type: 'client_credentials' });
-		const headers: Record<string, string> = {
-			'Content-Type': 'application/x-www-form-urlencoded',
-			Accept: 'application/json',
+		const hosts = credentialHosts(credentials);
+		const send: Send = async (request) => {
+			const response = (await this.helpers.httpRequest({
+				method: request.method,
+				url: request.url,
+				headers: request.headers,
+				...(request.body !== undefined ? { body: request.body } : {}),
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+				timeout: 30_000,
+			})) as { statusCode: number; body: unknown };
+			return { statusCode: response.statusCode, body: response.body };
 		};
-		if (credentials.tokenEndpointAuthMethod === 'post') {
-			form.set('client_id', clientId);
-			form.set('client_secret', clientSecret);
-		} else {
-			headers.Authorization = `Basic ${Buffer.from(
-				`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`,
-			).toString('base64')}`;
-		}
-		let response: TokenResponse;
-		try {
-			response = (await this.helpers.httpRequest({
-				method: 'POST',
-				url: tokenUrl,
-				body: form.toString(),
-				headers,
-				json: true,
-			})) as TokenResponse;
-		} catch (error) {
-			throw new Error(describeTokenFailure(error));
-		}
-		if (typeof response?.access_token !== 'string' || !response.access_token) {
-			throw new Error('The PingOne token endpoint answered without an access_token.');
-		}
-		return { sessionToken: response.access_token };
+		return { sessionToken: await fetchToken(send, hosts, credentials) };
 	}
 
 	async authenticate(
@@ -234,12 +166,7 @@ export class PingOneApi implements ICredentialType {
 		return requestOptions;
 	}
 
-	test: ICredentialTestRequest = {
-		request: {
-			baseURL:
-				'={{ $credentials.region === "custom" ? $credentials.apiUrl.replace(/\\/+$/, "") : "https://api.pingone." + $credentials.region + "/v1" }}',
-			url: '=/environments/{{ $credentials.environmentId.trim() }}',
-			method: 'GET',
-		},
-	};
+	// The credential test ("Test" in n8n's credential dialog) is the node's `pingOneApiTest` method
+	// (nodes/PingOneReports/credentialTest.ts, `testedBy` on the node's credential entry): a
+	// request-based `test` here would win over it and could only give generic messages.
 }

@@ -6,6 +6,7 @@ import * as download from './actions/download.operation';
 import * as get from './actions/get.operation';
 import * as getEntries from './actions/getEntries.operation';
 import { router } from './actions/router';
+import { CREDENTIAL_TEST_NAME, pingOneApiTest } from './credentialTest';
 import * as waitUntilReady from './actions/waitUntilReady.operation';
 
 export class PingOneReports implements INodeType {
@@ -22,7 +23,7 @@ export class PingOneReports implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'pingOneApi', required: true }],
+		credentials: [{ name: 'pingOneApi', required: true, testedBy: CREDENTIAL_TEST_NAME }],
 		properties: [
 			{
 				displayName: 'Resource',
@@ -74,6 +75,8 @@ export class PingOneReports implements INodeType {
 			...getEntries.description,
 		],
 	};
+
+	methods = { credentialTest: { pingOneApiTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);

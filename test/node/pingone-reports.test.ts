@@ -280,3 +280,26 @@ describe('Download refuses what it cannot verify', () => {
 		});
 	});
 });
+
+describe('Token failures during a run', () => {
+	test('a wrong client secret ends the run with the credential\'s own message, not a network error', async () => {
+		await withSimulator({}, async (sim) => {
+			const result = await runWorkflow({
+				nodeTypes: { [TYPE]: new PingOneReports() },
+				credentialTypes: [new PingOneApi()],
+				credentials: credentialsFor(sim, {
+					authentication: 'clientCredentials',
+					clientId: 'sim-client',
+					clientSecret: 'not-the-secret',
+					tokenEndpointAuthMethod: 'basic',
+				}),
+				workflow: chain([create()]),
+			});
+			assert.ok(result.error);
+			assert.match(result.error.message, /^Create report: Wrong client ID or client secret/);
+			assert.doesNotMatch(result.error.message, /could not be reached/);
+			assert.doesNotMatch(result.error.message, /not-the-secret/);
+			assert.equal(sim.log.filter((e) => e.kind === 'api').length, 0, 'no API call without a token');
+		});
+	});
+});

@@ -32,6 +32,8 @@ export function cancelSignal(ctx: IExecuteFunctions): AbortSignal | undefined {
 }
 
 interface FailedResponse {
+	/** The credential could not get a token (its message says why, without secrets). */
+	credentialMessage?: string;
 	status?: number;
 	headers: Record<string, unknown>;
 	data: unknown;
@@ -44,6 +46,9 @@ function failedResponse(error: unknown): FailedResponse {
 	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- walks the unknown shape of HTTP client errors
 	let current = error as Record<string, any> | undefined;
 	for (let depth = 0; current && depth < 5; depth++) {
+		if (current.name === 'PingOneCredentialError' && typeof current.message === 'string') {
+			return { headers: {}, data: undefined, credentialMessage: current.message };
+		}
 		if (current.response && typeof current.response === 'object' && current.response.status) {
 			return {
 				status: Number(current.response.status),
@@ -88,6 +93,13 @@ export function pingOneApiError(
 	const detailText = details
 		.map((d) => [d.code, d.target ? `(${String(d.target)})` : '', d.message].filter(Boolean).join(' '))
 		.join('; ');
+	if (failure.credentialMessage !== undefined) {
+		return new NodeApiError(ctx.getNode(), { message: failure.credentialMessage } as JsonObject, {
+			message: `${what}: ${failure.credentialMessage}`,
+			description: 'Check the PingOne API credential (the Test button in its dialog tells what is wrong).',
+			itemIndex,
+		});
+	}
 	if (failure.status === undefined) {
 		return new NodeApiError(
 			ctx.getNode(),
