@@ -15,7 +15,7 @@ export class PingOneApi implements ICredentialType {
 
 	displayName = 'PingOne API';
 
-	icon: Icon = 'file:pingone.svg';
+	icon: Icon = { light: 'file:pingone.svg', dark: 'file:pingone.dark.svg' };
 
 	documentationUrl =
 		'https://apidocs.pingidentity.com/pingone/platform/v1/api/#get-report-results-results-in-file-polling';
@@ -99,6 +99,7 @@ export class PingOneApi implements ICredentialType {
 			default: '',
 			displayOptions: { show: { authentication: ['clientCredentials'] } },
 		},
+		// eslint-disable-next-line @n8n/community-nodes/credential-password-field -- a choice between two method names (Basic, Post), not a secret
 		{
 			displayName: 'Token Endpoint Authentication Method',
 			name: 'tokenEndpointAuthMethod',

@@ -6,14 +6,14 @@ import * as download from './actions/download.operation';
 import * as get from './actions/get.operation';
 import * as getEntries from './actions/getEntries.operation';
 import { router } from './actions/router';
-import { CREDENTIAL_TEST_NAME, pingOneApiTest } from './credentialTest';
+import { pingOneApiTest } from './credentialTest';
 import * as waitUntilReady from './actions/waitUntilReady.operation';
 
 export class PingOneReports implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'PingOne Reports',
 		name: 'pingOneReports',
-		icon: 'file:pingone.svg',
+		icon: { light: 'file:pingone.svg', dark: 'file:pingone.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ { create: "Create", get: "Get", waitUntilReady: "Wait Until Ready", download: "Download", getEntries: "Get Entries" }[$parameter["operation"]] + " report" }}',
@@ -23,7 +23,8 @@ export class PingOneReports implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'pingOneApi', required: true, testedBy: CREDENTIAL_TEST_NAME }],
+		// testedBy names methods.credentialTest.pingOneApiTest (CREDENTIAL_TEST_NAME), spelled out for the linter.
+		credentials: [{ name: 'pingOneApi', required: true, testedBy: 'pingOneApiTest' }],
 		properties: [
 			{
 				displayName: 'Resource',

@@ -116,12 +116,12 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (fields.length) body.fields = fields.map((name) => ({ name }));
 	if (filter) body.filter = filter;
 	if (options.sync === true) body.sync = 'true';
-	const report = await apiRequest.call<IExecuteFunctions, any[], Promise<PingOneReport>>(this, {
+	const report = (await apiRequest.call(this, {
 		method: 'POST',
 		path: '/dataExplorations',
 		body,
 		itemIndex,
 		what: 'Create report',
-	});
+	})) as PingOneReport;
 	return [{ json: reportForOutput(report, false), pairedItem: { item: itemIndex } }];
 }

@@ -55,13 +55,13 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	let qs: IDataObject | undefined = { limit: pageSize };
 	const seen = new Set<string>();
 	while (next && results.length < limit) {
-		const page: EntriesPage = await apiRequest.call<IExecuteFunctions, any[], Promise<EntriesPage>>(this, {
+		const page = (await apiRequest.call(this, {
 			method: 'GET',
 			path: next,
 			qs,
 			itemIndex,
 			what: 'Get report entries',
-		});
+		})) as EntriesPage;
 		for (const entry of entriesOf(page)) {
 			if (results.length >= limit) break;
 			results.push({ json: entry, pairedItem: { item: itemIndex } });
