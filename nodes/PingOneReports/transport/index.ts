@@ -254,6 +254,35 @@ function describeS3Error(body: Buffer): string | undefined {
 }
 
 /**
+ * Reads a response body into one Buffer. With a Content-Length the bytes go straight into a
+ * buffer of that size, so a large zip is not held twice (chunks plus their concatenation).
+ */
+async function readBody(stream: AsyncIterable<Buffer>, contentLength: number): Promise<Buffer> {
+	if (!Number.isSafeInteger(contentLength) || contentLength < 0) {
+		const chunks: Buffer[] = [];
+		for await (const chunk of stream) chunks.push(chunk);
+		return Buffer.concat(chunks);
+	}
+	const out = Buffer.allocUnsafe(contentLength);
+	let length = 0;
+	const extra: Buffer[] = [];
+	for await (const chunk of stream) {
+		const room = contentLength - length;
+		if (chunk.length <= room) {
+			chunk.copy(out, length);
+			length += chunk.length;
+		} else {
+			// More than announced: keep every byte (the zip reader then judges the file).
+			if (room > 0) chunk.copy(out, length, 0, room);
+			extra.push(chunk.subarray(Math.max(0, room)));
+			length = contentLength;
+		}
+	}
+	// Fewer bytes than announced (a cut connection): hand over only what arrived.
+	return extra.length ? Buffer.concat([out, ...extra]) : out.subarray(0, length);
+}
+
+/**
  * Downloads a presigned link with a plain request: no credential, no PingOne token (the link carries
  * its own signature, and the token must never leave PingOne's API host). Returns 403s to the caller,
  * which fetches fresh links; retries 429/5xx/dropped connections.
@@ -272,14 +301,12 @@ export async function downloadFile(
 			const response = (await this.helpers.httpRequest({
 				method: 'GET',
 				url,
-				encoding: 'arraybuffer',
+				encoding: 'stream',
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
 				abortSignal: signal,
-			})) as { statusCode: number; headers: Record<string, unknown>; body: Buffer | ArrayBuffer };
-			const body = Buffer.isBuffer(response.body)
-				? response.body
-				: Buffer.from(response.body as ArrayBuffer);
+			})) as { statusCode: number; headers: Record<string, unknown>; body: AsyncIterable<Buffer> };
+			const body = await readBody(response.body, Number(response.headers['content-length']));
 			if (response.statusCode === 429 || response.statusCode >= 500) {
 				// Let withRetries decide; shaped like an HTTP client error.
 				throw { response: { status: response.statusCode, headers: response.headers, data: body } };
