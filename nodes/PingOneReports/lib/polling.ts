@@ -13,6 +13,8 @@
  *   fetch gets the signal; if it ignores it, the wait for its answer is abandoned).
  */
 
+import { CancelledError, sleep as cancellableSleep } from './retry';
+
 export class ReportFailedError extends Error {
 	status: string;
 	constructor(status: string | undefined) {
@@ -80,20 +82,8 @@ export const BACKOFF_FACTOR = 1.5;
 export const DEFAULT_MAX_INTERVAL_MS = 30_000;
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-	return new Promise((resolve, reject) => {
-		if (signal?.aborted) {
-			reject(new PollCancelledError());
-			return;
-		}
-		const onAbort = () => {
-			clearTimeout(timer);
-			reject(new PollCancelledError());
-		};
-		const timer = setTimeout(() => {
-			signal?.removeEventListener('abort', onAbort);
-			resolve();
-		}, ms);
-		signal?.addEventListener('abort', onAbort, { once: true });
+	return cancellableSleep(ms, signal).catch((error: unknown) => {
+		throw error instanceof CancelledError ? new PollCancelledError() : error;
 	});
 }
 

@@ -1,6 +1,6 @@
-import { StringDecoder } from 'node:string_decoder';
 import { RowParseError } from './errors';
 import type { Row, RowSink } from './types';
+import { Utf8Text } from './text';
 
 /*
  * A streaming RFC 4180 CSV reader, hand-written because no measured library was both fast enough
@@ -63,7 +63,7 @@ export function makeHeaderNames(fields: string[]): string[] {
 }
 
 export class CsvRowParser {
-	private readonly decoder = new StringDecoder('utf8');
+	private readonly text = new Utf8Text();
 	private readonly sink: RowSink;
 	private carry = '';
 	private state = FIELD_START;
@@ -77,19 +77,14 @@ export class CsvRowParser {
 	private curLine = 1;
 	private rowLine = 1;
 	private quoteLine = 1;
-	private started = false;
 
 	constructor(sink: RowSink) {
 		this.sink = sink;
 	}
 
 	write(chunk: Buffer): void {
-		let text = this.decoder.write(chunk);
-		if (!this.started) {
-			if (text.length === 0) return;
-			this.started = true;
-			if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-		}
+		let text = this.text.write(chunk);
+		if (text.length === 0) return;
 		if (this.carry !== '') {
 			text = this.carry + text;
 			this.carry = '';
@@ -98,10 +93,8 @@ export class CsvRowParser {
 	}
 
 	end(): void {
-		let text = this.carry + this.decoder.end();
+		const text = this.carry + this.text.end();
 		this.carry = '';
-		if (!this.started && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-		this.started = true;
 		this.run(text, true);
 	}
 

@@ -1,6 +1,6 @@
-import { StringDecoder } from 'node:string_decoder';
 import { RowParseError } from './errors';
 import type { Row, RowSink } from './types';
+import { Utf8Text } from './text';
 
 /*
  * A streaming JSON row reader. It never parses the whole file at once: a small scanner tracks
@@ -62,12 +62,11 @@ function cleanJsonMessage(message: string): string {
 }
 
 export class JsonRowParser {
-	private readonly decoder = new StringDecoder('utf8');
+	private readonly text = new Utf8Text();
 	private readonly sink: RowSink;
 	private readonly keepMax: number;
 	private carry = '';
 	private resume = 0;
-	private started = false;
 	private mode = MODE_DETECT;
 	private readonly stack: number[] = [];
 	private captureStart = -1;
@@ -96,20 +95,13 @@ export class JsonRowParser {
 	}
 
 	write(chunk: Buffer): void {
-		let text = this.decoder.write(chunk);
-		if (!this.started) {
-			if (text.length === 0) return;
-			this.started = true;
-			if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-		}
+		const text = this.text.write(chunk);
+		if (text.length === 0) return;
 		this.run(this.carry === '' ? text : this.carry + text, false);
 	}
 
 	end(): void {
-		let text = this.carry + this.decoder.end();
-		if (!this.started && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-		this.started = true;
-		this.run(text, true);
+		this.run(this.carry + this.text.end(), true);
 	}
 
 	private locate(text: string, i: number): { line: number; column: number } {
