@@ -149,6 +149,9 @@ export class PingOneApi implements ICredentialType {
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
 				timeout: 30_000,
+				// A redirect would carry the client secret to wherever it points.
+				disableFollowRedirect: true,
+				sendCredentialsOnCrossOriginRedirect: false,
 			})) as { statusCode: number; body: unknown };
 			return { statusCode: response.statusCode, body: response.body };
 		};

@@ -268,6 +268,10 @@ export function sendWithLegacyRequest(
 			simple: false,
 			resolveWithFullResponse: true,
 			timeout: REQUEST_TIMEOUT_MS,
+			// Never follow a redirect: it would carry the client secret or token elsewhere.
+			followRedirect: false,
+			followAllRedirects: false,
+			sendCredentialsOnCrossOriginRedirect: false,
 		})) as { statusCode: number; body: unknown };
 		return { statusCode: response.statusCode, body: response.body };
 	};

@@ -65,7 +65,7 @@ export function getReportId(ctx: IExecuteFunctions, itemIndex: number): string {
 				'Set Report ID, for example to {{ $json.id }} after a Create operation.',
 		});
 	}
-	if (!/^[A-Za-z0-9._-]+$/.test(id)) {
+	if (!/^[A-Za-z0-9._-]+$/.test(id) || /^\.+$/.test(id)) {
 		throw new NodeOperationError(ctx.getNode(), `Report ID "${id}" is not a valid ID`, {
 			itemIndex,
 			description: 'A report ID looks like 0fe52654-ff7a-4c90-8d80-1af1a745c097.',
@@ -78,12 +78,14 @@ export async function fetchReport(
 	ctx: IExecuteFunctions,
 	reportId: string,
 	itemIndex: number,
+	deadline?: number,
 ): Promise<PingOneReport> {
 	return (await apiRequest.call(ctx, {
 		method: 'GET',
 		path: `/dataExplorations/${encodeURIComponent(reportId)}`,
 		itemIndex,
 		what: 'Get report',
+		deadline,
 	})) as PingOneReport;
 }
 
@@ -133,8 +135,10 @@ export async function waitForReport(
 	settings: WaitSettings,
 ): Promise<PingOneReport> {
 	const node = ctx.getNode();
+	// Retries inside one check (429, 503, ...) stop at the wait's own deadline too.
+	const deadline = Date.now() + settings.timeout * 1000;
 	try {
-		return await pollUntilReady(async () => await fetchReport(ctx, reportId, itemIndex), {
+		return await pollUntilReady(async () => await fetchReport(ctx, reportId, itemIndex, deadline), {
 			intervalMs: settings.pollInterval * 1000,
 			timeoutMs: settings.timeout * 1000,
 			signal: cancelSignal(ctx),

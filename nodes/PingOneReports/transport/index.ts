@@ -78,13 +78,27 @@ function parseBody(data: unknown): unknown {
 	return data;
 }
 
+function redirectTarget(failure: FailedResponse): string {
+	const location = failure.headers.location;
+	if (typeof location !== 'string') return '';
+	try {
+		return ` to ${new URL(location).host}`;
+	} catch {
+		return '';
+	}
+}
+
 /** Builds the NodeApiError for a PingOne error body `{ id, code, message, details[] }`. */
 export function pingOneApiError(
 	ctx: IExecuteFunctions,
 	failure: FailedResponse,
 	what: string,
 	itemIndex: number,
+	isCreate = false,
 ): NodeApiError {
+	const mayExist = isCreate
+		? ' PingOne may have created the report anyway: look for it before creating another.'
+		: '';
 	const body = parseBody(failure.data);
 	const obj = (typeof body === 'object' && body !== null ? body : {}) as IDataObject;
 	const code = typeof obj.code === 'string' ? obj.code : undefined;
@@ -106,7 +120,7 @@ export function pingOneApiError(
 			{ message: failure.networkMessage ?? 'network error' } as JsonObject,
 			{
 				message: `${what}: PingOne could not be reached (${failure.networkCode ?? failure.networkMessage ?? 'network error'})`,
-				description: 'Check the Region of the PingOne API credential and the network of the n8n host.',
+				description: `Check the Region of the PingOne API credential and the network of the n8n host.${mayExist}`,
 				itemIndex,
 			},
 		);
@@ -118,6 +132,9 @@ export function pingOneApiError(
 	else if (failure.status === 404)
 		hint = 'The report does not exist in this environment, or it expired (reports live about 30 minutes).';
 	else if (failure.status === 429) hint = 'PingOne rate limit: at most one report per 5 seconds per environment.';
+	else if (failure.status >= 300 && failure.status < 400)
+		hint = `PingOne answered with a redirect${redirectTarget(failure)}; it is not followed, so the token never goes to another host. Check the API URL of the credential.`;
+	else if (failure.status >= 500) hint = `PingOne had a server error.${mayExist}`;
 	return new NodeApiError(
 		ctx.getNode(),
 		{ code: code ?? '', message: message ?? '', details: detailText } as JsonObject,
@@ -139,6 +156,19 @@ export interface ApiRequestOptions {
 	itemIndex: number;
 	/** Words for errors, e.g. "Get report". */
 	what: string;
+	/** Epoch ms after which no retry is started (a wait's timeout). */
+	deadline?: number;
+}
+
+/** No single PingOne call may take longer than this. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+/** A download that sends nothing for this long is given up. */
+export const DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
+
+interface RetryOptions {
+	/** Which failures may be retried at all (default: every one the retry policy retries). */
+	retryable?: (failure: FailedResponse) => boolean;
+	deadline?: number;
 }
 
 async function withRetries<T>(
@@ -146,6 +176,7 @@ async function withRetries<T>(
 	what: string,
 	send: () => Promise<T>,
 	onFinal: (failure: FailedResponse) => Error,
+	options: RetryOptions = {},
 ): Promise<T> {
 	const signal = cancelSignal(ctx);
 	const cancelled = () => new NodeOperationError(ctx.getNode(), `${what}: the execution was cancelled`);
@@ -155,6 +186,8 @@ async function withRetries<T>(
 			return await send();
 		} catch (error) {
 			if (signal?.aborted) throw cancelled();
+			// Our own verdicts (e.g. a download over the size limit) are final as they are.
+			if (error instanceof NodeOperationError) throw new NodeOperationError(ctx.getNode(), error);
 			const failure = failedResponse(error);
 			const delay = retryDelayMs({
 				attempt,
@@ -164,6 +197,8 @@ async function withRetries<T>(
 				networkMessage: failure.networkMessage,
 			});
 			if (delay === undefined) throw onFinal(failure);
+			if (options.retryable && !options.retryable(failure)) throw onFinal(failure);
+			if (options.deadline !== undefined && Date.now() + delay > options.deadline) throw onFinal(failure);
 			ctx.logger.info(
 				`PingOne Reports: ${what} answered ${failure.status ?? failure.networkCode ?? 'a network error'}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1})`,
 			);
@@ -215,6 +250,10 @@ export async function apiRequest<T = IDataObject>(this: IExecuteFunctions, optio
 		url,
 		json: true,
 		headers: { Accept: 'application/json' },
+		// A redirect would carry the token to wherever it points: PingOne's API does not redirect.
+		disableFollowRedirect: true,
+		sendCredentialsOnCrossOriginRedirect: false,
+		timeout: REQUEST_TIMEOUT_MS,
 	};
 	if (options.body) request.body = options.body;
 	if (options.qs) request.qs = options.qs;
@@ -234,7 +273,13 @@ export async function apiRequest<T = IDataObject>(this: IExecuteFunctions, optio
 				if (isCreate) lastCreateAt.set(paceKey, Date.now());
 			}
 		},
-		(failure) => pingOneApiError(this, failure, options.what, options.itemIndex),
+		(failure) => pingOneApiError(this, failure, options.what, options.itemIndex, isCreate),
+		{
+			deadline: options.deadline,
+			// A create that failed on the way may have been carried out: only retry what PingOne
+			// says it did not take (429 rate limit, 503 unavailable), so no duplicate reports.
+			retryable: isCreate ? (failure) => failure.status === 429 || failure.status === 503 : undefined,
+		},
 	);
 }
 
@@ -257,10 +302,53 @@ function describeS3Error(body: Buffer): string | undefined {
  * Reads a response body into one Buffer. With a Content-Length the bytes go straight into a
  * buffer of that size, so a large zip is not held twice (chunks plus their concatenation).
  */
-async function readBody(stream: AsyncIterable<Buffer>, contentLength: number): Promise<Buffer> {
+export class DownloadTooLargeError extends Error {
+	constructor(readonly maxBytes: number) {
+		super(`the report file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB`);
+		this.name = 'DownloadTooLargeError';
+	}
+}
+
+/** Fails a body that goes silent for longer than DOWNLOAD_IDLE_TIMEOUT_MS. */
+async function* withIdleTimeout(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+	const iterator = stream[Symbol.asyncIterator]();
+	try {
+		for (;;) {
+			let timer: NodeJS.Timeout | undefined;
+			const idle = new Promise<never>((_, reject) => {
+				timer = setTimeout(() => {
+					const error = new Error('the download host sent nothing for 60 s') as Error & { code: string };
+					error.code = 'ETIMEDOUT';
+					reject(error);
+				}, DOWNLOAD_IDLE_TIMEOUT_MS);
+			});
+			try {
+				const next = await Promise.race([iterator.next(), idle]);
+				if (next.done) return;
+				yield next.value;
+			} finally {
+				clearTimeout(timer);
+			}
+		}
+	} finally {
+		await iterator.return?.();
+	}
+}
+
+async function readBody(source: AsyncIterable<Buffer>, contentLength: number, maxBytes: number): Promise<Buffer> {
+	if (Number.isSafeInteger(contentLength) && contentLength > maxBytes) {
+		await (source as { destroy?: () => void }).destroy?.();
+		throw new DownloadTooLargeError(maxBytes);
+	}
+	const stream = withIdleTimeout(source);
 	if (!Number.isSafeInteger(contentLength) || contentLength < 0) {
 		const chunks: Buffer[] = [];
-		for await (const chunk of stream) chunks.push(chunk);
+		let total = 0;
+		for await (const chunk of stream) {
+			total += chunk.length;
+			if (total > maxBytes) throw new DownloadTooLargeError(maxBytes);
+			chunks.push(chunk);
+		}
 		return Buffer.concat(chunks);
 	}
 	const out = Buffer.allocUnsafe(contentLength);
@@ -276,6 +364,9 @@ async function readBody(stream: AsyncIterable<Buffer>, contentLength: number): P
 			if (room > 0) chunk.copy(out, length, 0, room);
 			extra.push(chunk.subarray(Math.max(0, room)));
 			length = contentLength;
+			if (contentLength + extra.reduce((n, b) => n + b.length, 0) > maxBytes) {
+				throw new DownloadTooLargeError(maxBytes);
+			}
 		}
 	}
 	// Fewer bytes than announced (a cut connection): hand over only what arrived.
@@ -291,6 +382,7 @@ export async function downloadFile(
 	this: IExecuteFunctions,
 	url: string,
 	itemIndex: number,
+	maxBytes: number,
 ): Promise<DownloadResult> {
 	const signal = cancelSignal(this);
 	const what = 'Download report file';
@@ -305,8 +397,22 @@ export async function downloadFile(
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
 				abortSignal: signal,
+				timeout: REQUEST_TIMEOUT_MS,
 			})) as { statusCode: number; headers: Record<string, unknown>; body: AsyncIterable<Buffer> };
-			const body = await readBody(response.body, Number(response.headers['content-length']));
+			let body: Buffer;
+			try {
+				body = await readBody(response.body, Number(response.headers['content-length']), maxBytes);
+			} catch (error) {
+				if (error instanceof DownloadTooLargeError) {
+					throw new NodeOperationError(this.getNode(), `${what}: ${error.message}`, {
+						itemIndex,
+						description: 'Raise the Max Unzipped Size option if the report is really that large.',
+					});
+				}
+				// A broken or silent body goes to withRetries, which reads its code and retries it.
+				// eslint-disable-next-line @n8n/community-nodes/require-node-api-error
+				throw error;
+			}
 			if (response.statusCode === 429 || response.statusCode >= 500) {
 				// Let withRetries decide; shaped like an HTTP client error.
 				throw { response: { status: response.statusCode, headers: response.headers, data: body } };
