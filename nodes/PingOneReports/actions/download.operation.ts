@@ -12,6 +12,7 @@ import { RowParseError, readRows } from '../lib/rows';
 import {
 	ZipFormatError,
 	ZipIntegrityError,
+	ZipLimitError,
 	ZipPasswordError,
 	openReportEntry,
 	type ReportEntry,
@@ -90,7 +91,7 @@ export const description: INodeProperties[] = [
 				name: 'maxUnzippedSizeMb',
 				type: 'number',
 				typeOptions: { minValue: 1 },
-				default: 8192,
+				default: 1024,
 				description:
 					'Stop with an error when the report file unzips to more than this (protects n8n from a zip bomb)',
 			},
@@ -117,7 +118,28 @@ export const description: INodeProperties[] = [
 
 const MIME = { csv: 'text/csv', json: 'application/json' } as const;
 
-function readError(ctx: IExecuteFunctions, error: unknown, itemIndex: number): Error {
+/** One item per row stops here with an error: beyond it n8n's memory, not the report, is the limit. */
+export const MAX_ITEMS = 10_000_000;
+
+interface Limits {
+	maxUnzippedSizeMb: number;
+	maxCompressionRatio: number;
+}
+
+function readError(ctx: IExecuteFunctions, error: unknown, itemIndex: number, limits: Limits): Error {
+	if (error instanceof ZipLimitError) {
+		return new NodeOperationError(
+			ctx.getNode(),
+			error.limit === 'size'
+				? `The report file unzips to more than ${limits.maxUnzippedSizeMb} MB (the Max Unzipped Size option); stopped, no rows were output`
+				: `The report file unzips to more than ${limits.maxCompressionRatio} times its zipped size (the Max Compression Ratio option); stopped, no rows were output`,
+			{
+				itemIndex,
+				description:
+					'This protects n8n from zip bombs. If the report really is this large, raise the option; for very large reports use Output: File (Binary).',
+			},
+		);
+	}
 	if (error instanceof ZipPasswordError) {
 		return new NodeOperationError(ctx.getNode(), error.message, {
 			itemIndex,
@@ -158,6 +180,7 @@ async function downloadZip(
 	reportId: string,
 	format: 'csv' | 'json',
 	itemIndex: number,
+	maxBytes: number,
 ): Promise<{ zip: Buffer; password: string }> {
 	const check = (current: PingOneReport) => {
 		if (current.status !== 'SUCCESS') {
@@ -189,12 +212,12 @@ async function downloadZip(
 		current = await fetchReport(ctx, reportId, itemIndex);
 		({ link, password } = check(current));
 	}
-	let result = await downloadFile.call(ctx, link, itemIndex);
+	let result = await downloadFile.call(ctx, link, itemIndex, maxBytes);
 	if (result.status === 403) {
 		ctx.logger.info(`PingOne Reports: the download link of report ${reportId} was refused (403); getting fresh links`);
 		current = await fetchReport(ctx, reportId, itemIndex);
 		({ link, password } = check(current));
-		result = await downloadFile.call(ctx, link, itemIndex);
+		result = await downloadFile.call(ctx, link, itemIndex, maxBytes);
 	}
 	if (result.status !== 200) {
 		throw new NodeApiError(ctx.getNode(), { message: `HTTP ${result.status}` }, {
@@ -224,7 +247,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		throw new NodeOperationError(this.getNode(), 'Max Rows must be a whole number, 0 for all rows', { itemIndex });
 	}
 	const limits = {
-		maxUnzippedSizeMb: Number(options.maxUnzippedSizeMb ?? 8192),
+		maxUnzippedSizeMb: Number(options.maxUnzippedSizeMb ?? 1024),
 		maxCompressionRatio: Number(options.maxCompressionRatio ?? 1000),
 	};
 	for (const [name, value] of Object.entries(limits)) {
@@ -236,7 +259,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		options.waitUntilReady === false
 			? await fetchReport(this, reportId, itemIndex)
 			: await waitForReport(this, reportId, itemIndex, settings);
-	const { zip, password } = await downloadZip(this, report, reportId, format, itemIndex);
+	// A zip is never much larger than what it unzips to (stored entries plus headers).
+	const maxZipBytes = limits.maxUnzippedSizeMb * 1024 * 1024 + 1024 * 1024;
+	const { zip, password } = await downloadZip(this, report, reportId, format, itemIndex, maxZipBytes);
 
 	let entry: ReportEntry;
 	try {
@@ -247,7 +272,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			maxCompressionRatio: limits.maxCompressionRatio,
 		});
 	} catch (error) {
-		throw readError(this, error, itemIndex);
+		throw readError(this, error, itemIndex, limits);
 	}
 	if (output === 'binary') {
 		const property = String(options.binaryPropertyName ?? 'data').trim() || 'data';
@@ -255,7 +280,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		try {
 			binary = { [property]: await this.helpers.prepareBinaryData(entry.stream, entry.name, MIME[format]) };
 		} catch (error) {
-			throw readError(this, error, itemIndex);
+			throw readError(this, error, itemIndex, limits);
 		}
 		return [
 			{
@@ -273,9 +298,17 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	}
 	let rows: IDataObject[];
 	try {
-		({ rows } = (await readRows(entry.stream, format, { maxRows })) as { rows: IDataObject[] });
+		const result = await readRows(entry.stream, format, { maxRows: maxRows || MAX_ITEMS + 1 });
+		if (!maxRows && (result.totalRows ?? result.rows.length) > MAX_ITEMS) {
+			throw new NodeOperationError(
+				this.getNode(),
+				`The report has more than ${MAX_ITEMS.toLocaleString('en-US')} rows, more than n8n can hold as items`,
+				{ itemIndex, description: 'Use Output: File (Binary), or set Max Rows, or narrow the report with a filter.' },
+			);
+		}
+		rows = result.rows as IDataObject[];
 	} catch (error) {
-		throw readError(this, error, itemIndex);
+		throw readError(this, error, itemIndex, limits);
 	}
 	const items: INodeExecutionData[] = new Array(rows.length);
 	const pairedItem = { item: itemIndex };

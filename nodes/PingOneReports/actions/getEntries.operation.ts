@@ -6,6 +6,8 @@ import { getReportId, reportIdProperty } from './common';
 
 const show = { resource: ['report'], operation: ['getEntries'] };
 const MAX_PAGE_SIZE = 1000;
+/** 10,000 pages of up to 1000 entries: far beyond any report PingOne keeps inline. */
+const MAX_PAGES = 10_000;
 
 export const description: INodeProperties[] = [
 	reportIdProperty(['getEntries']),
@@ -62,12 +64,21 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			itemIndex,
 			what: 'Get report entries',
 		})) as EntriesPage;
-		for (const entry of entriesOf(page)) {
+		const entries = entriesOf(page);
+		for (const entry of entries) {
 			if (results.length >= limit) break;
 			results.push({ json: entry, pairedItem: { item: itemIndex } });
 		}
 		const href = page._links?.next?.href;
-		if (!href || seen.has(href)) break;
+		// An empty page ends the paging even if it links on: a server that keeps linking to empty
+		// pages would otherwise keep the node busy forever.
+		if (!href || seen.has(href) || entries.length === 0) break;
+		if (seen.size >= MAX_PAGES) {
+			throw new NodeOperationError(this.getNode(), `Get report entries: PingOne returned more than ${MAX_PAGES} pages`, {
+				itemIndex,
+				description: 'Set a Limit, or use a report delivered as a file (Download) for this many rows.',
+			});
+		}
 		seen.add(href);
 		next = href;
 		qs = undefined; // the next link carries its own cursor and limit

@@ -1,5 +1,5 @@
 import { RowParseError } from './errors';
-import type { Row, RowSink } from './types';
+import { MAX_ROW_CHARS, type Row, type RowSink } from './types';
 import { Utf8Text } from './text';
 
 /*
@@ -229,6 +229,12 @@ export class CsvRowParser {
 				let next: number;
 				if (nl === NONE) {
 					if (!final) {
+						if (n - pos > MAX_ROW_CHARS) {
+							throw new RowParseError(
+								`CSV: the field starting on line ${this.curLine} is longer than ${MAX_ROW_CHARS / 1024 / 1024} MB; not a report file`,
+								this.curLine,
+							);
+						}
 						this.carry = text.slice(pos);
 						return;
 					}

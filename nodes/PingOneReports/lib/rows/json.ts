@@ -1,5 +1,5 @@
 import { RowParseError } from './errors';
-import type { Row, RowSink } from './types';
+import { MAX_ROW_CHARS, type Row, type RowSink } from './types';
 import { Utf8Text } from './text';
 
 /*
@@ -351,6 +351,13 @@ export class JsonRowParser {
 			if (this.rawKept) this.rawStart -= keepFrom;
 		}
 		this.dropBefore(text, keepFrom);
+		if (text.length - keepFrom > MAX_ROW_CHARS) {
+			const { line, column } = this.locate(text, keepFrom);
+			throw new RowParseError(
+				`JSON: the value starting at line ${line}, column ${column} is longer than ${MAX_ROW_CHARS / 1024 / 1024} MB; not a report file`,
+				line,
+			);
+		}
 		this.carry = text.slice(keepFrom);
 		this.resume = pos - keepFrom;
 		if (this.captureStart !== -1) this.captureStart -= keepFrom;

@@ -33,6 +33,16 @@ export class ZipFormatError extends Error {
 	}
 }
 
+/** The entry unzips to more than the size limit, or more than the ratio limit times its zipped size. */
+export class ZipLimitError extends ZipFormatError {
+	readonly limit: 'size' | 'ratio';
+	constructor(message: string, limit: 'size' | 'ratio') {
+		super(message);
+		this.name = 'ZipLimitError';
+		this.limit = limit;
+	}
+}
+
 /** Standard phrase for integrity failures; keeps every message the same shape. */
 export function integrityMessage(check: string, entryName: string, possiblyWrongPassword: boolean): string {
 	return possiblyWrongPassword

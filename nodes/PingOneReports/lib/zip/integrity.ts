@@ -1,7 +1,7 @@
 /** Stages that check the decoded bytes: IntegrityCheck (CRC-32, size) and SizeGuard (zip bombs). */
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { ZipFormatError, ZipIntegrityError, integrityMessage } from './errors';
+import { ZipIntegrityError, ZipLimitError, integrityMessage } from './errors';
 
 export interface IntegrityCheckOptions {
 	entryName?: string;
@@ -89,16 +89,18 @@ export class SizeGuard extends Transform {
 		const { maxBytes, maxRatio, entryName = 'entry' } = this.options;
 		if (this.size > maxBytes) {
 			return callback(
-				new ZipFormatError(
+				new ZipLimitError(
 					`Entry ${entryName} inflates to more than ${maxBytes} bytes (size limit maxUncompressedBytes exceeded); refusing a possible zip bomb`,
+					'size',
 				),
 			);
 		}
 		const compressed = Math.max(1, this.options.compressedBytes());
 		if (this.size > compressed * maxRatio) {
 			return callback(
-				new ZipFormatError(
+				new ZipLimitError(
 					`Entry ${entryName} inflates to more than ${maxRatio} times its compressed size (compression ratio limit maxCompressionRatio exceeded); refusing a possible zip bomb`,
+					'ratio',
 				),
 			);
 		}

@@ -152,7 +152,15 @@ function openZip(zip: Buffer): Promise<yauzl.ZipFile> {
 	});
 }
 
+/** A report zip holds one or two files; a central directory with more is not read to its end. */
+export const MAX_ENTRIES = 1000;
+
 function listEntries(zipfile: yauzl.ZipFile): Promise<yauzl.Entry[]> {
+	if (zipfile.entryCount > MAX_ENTRIES) {
+		return Promise.reject(
+			new ZipFormatError(`The zip holds ${zipfile.entryCount} entries; a report zip holds one or two (at most ${MAX_ENTRIES} are read)`),
+		);
+	}
 	return new Promise((resolve, reject) => {
 		const entries: yauzl.Entry[] = [];
 		zipfile.on('entry', (entry: yauzl.Entry) => {
@@ -163,6 +171,12 @@ function listEntries(zipfile: yauzl.ZipFile): Promise<yauzl.Entry[]> {
 		zipfile.once('error', (err: Error) => reject(formatErrorFromYauzl(err)));
 		zipfile.readEntry();
 	});
+}
+
+/** Entry names for a message: the first few, each cut short, so a hostile zip cannot bloat errors. */
+function nameList(entries: yauzl.Entry[]): string {
+	const shown = entries.slice(0, 5).map((e) => (e.fileName.length > 80 ? `${e.fileName.slice(0, 77)}...` : e.fileName));
+	return entries.length > 5 ? `${shown.join(', ')} and ${entries.length - 5} more` : shown.join(', ');
 }
 
 function chooseEntry(entries: yauzl.Entry[], format: 'csv' | 'json'): yauzl.Entry {
@@ -177,12 +191,12 @@ function chooseEntry(entries: yauzl.Entry[], format: 'csv' | 'json'): yauzl.Entr
 	if (candidates.length === 1) return candidates[0];
 	if (candidates.length > 1) {
 		throw new ZipFormatError(
-			`The zip holds several ${suffix} entries (${candidates.map((e) => e.fileName).join(', ')}); cannot tell which is the report`,
+			`The zip holds several ${suffix} entries (${nameList(candidates)}); cannot tell which is the report`,
 		);
 	}
 	if (files.length === 1) return files[0];
 	throw new ZipFormatError(
-		`The zip holds no ${suffix} entry (entries: ${files.map((e) => e.fileName).join(', ')})`,
+		`The zip holds no ${suffix} entry (entries: ${nameList(files)})`,
 	);
 }
 
@@ -226,6 +240,13 @@ export async function openReportEntry(zip: Buffer, options: ReportEntryOptions):
 		}
 		checkLocalHeader(zip, entry);
 		const password = Buffer.from(options.password ?? '', 'utf8');
+		if (plan.encryption === 'none' && password.length > 0) {
+			// The password is what authenticates a report file (the AES HMAC key comes from it): a
+			// plain entry where one was promised could come from anyone.
+			throw new ZipFormatError(
+				`Entry ${name} is not encrypted, although a zip password was given: refusing a file that anyone could have made`,
+			);
+		}
 		// Check the password up front so that a provably wrong one rejects here, before any byte.
 		const aesKeys = await checkPassword(zipfile, entry, plan, password);
 		const raw = await openRaw(zipfile, entry);
