@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs a real n8n (and Node 24, which n8n 2.x needs) once into a cache folder outside the
 # repository, keyed by the n8n version, and reuses it afterwards. Prints the cache folder.
-# Recipe: ../shared/notes/real-n8n-here.md (ignore-scripts, xlsx override, rebuild native add-ons).
+# Recipe: docs/reference/real-n8n-here.md (ignore-scripts, xlsx override, rebuild native add-ons).
 set -euo pipefail
 N8N_VERSION="${N8N_VERSION:-2.40.7}"
 NODE_MAJOR="${N8N_NODE_MAJOR:-24}"

@@ -1,7 +1,7 @@
 /**
  * Runs workflows inside a real n8n 2.x process (headless, `n8n execute`), and optionally starts
  * its editor. n8n and the Node 24 it needs are installed once by scripts/install-n8n.sh into a
- * cache folder outside the repository (see ../shared/notes/real-n8n-here.md for the recipe).
+ * cache folder outside the repository (see docs/reference/real-n8n-here.md for the recipe).
  *
  * Each run gets a fresh N8N_USER_FOLDER (its own SQLite database), a fixed encryption key, and
  * imports the given credentials (plain `data`; n8n encrypts it on import) and workflow before

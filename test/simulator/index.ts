@@ -1,7 +1,7 @@
 // A loopback PingOne simulator: token endpoint, data-exploration ("report") API and an S3-like
 // download host for the encrypted report zips. Test infrastructure only (plain HTTP, 127.0.0.1).
 //
-// Behaviour follows /work/shared/reference/pingone-reports-api.md and the documented polling
+// Behaviour follows docs/reference/pingone-reports-api.md and the documented polling
 // response: see test/simulator/README.md for the details and the deliberate simplifications.
 import http from 'node:http';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';

@@ -1,11 +1,13 @@
 import { test, describe } from 'node:test';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import { linkExpiresAt, linkSecondsLeft, needsRefresh, redactUrl } from '../../nodes/PingOneReports/lib/links';
 
 // the documented example response (X-Amz-Date=20231016T115232Z, X-Amz-Expires=300)
-const REFERENCE = '/work/shared/reference/pingone-get-report-results-polling.txt';
+// PingOne's documentation page with its real example response, kept in the repository.
+const REFERENCE = join(__dirname, '..', '..', 'docs', 'reference', 'pingone-get-report-results-polling.txt');
 const EXAMPLE_PATH =
 	'/devices-report-abfba8f6-49eb-49f5-a5d9-80ad5c98f9f6-36533550-b284-4ad5-ae59-0b7cfa73cacb.csv.zip';
 const EXAMPLE_HOST = 'p1-reports-prod-eu-central-1.s3.eu-central-1.amazonaws.com';

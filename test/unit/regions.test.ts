@@ -20,7 +20,7 @@ import {
 
 const ENV = 'abfba8f6-49eb-49f5-a5d9-80ad5c98f9f6';
 
-// The table of ../shared/reference/pingone-reports-api.md, "Regions and hosts".
+// The table of docs/reference/pingone-reports-api.md, "Regions and hosts".
 const EXPECTED: Record<string, { api: string; token: string }> = {
 	com: { api: 'https://api.pingone.com/v1', token: `https://auth.pingone.com/${ENV}/as/token` },
 	eu: { api: 'https://api.pingone.eu/v1', token: `https://auth.pingone.eu/${ENV}/as/token` },

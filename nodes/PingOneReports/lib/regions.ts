@@ -1,5 +1,5 @@
 /**
- * PingOne regions and their hosts (../shared/reference/pingone-reports-api.md, "Regions and hosts").
+ * PingOne regions and their hosts (docs/reference/pingone-reports-api.md, "Regions and hosts").
  * Pure: no n8n imports, so the credential, the transport and the tests share one table.
  */
 export const REGIONS = {
