@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { startSimulator, type Simulator } from '../simulator';
-import { mainJobWorkflow, ROOT } from './main-job';
+import { mainJobWorkflow, ROOT, simulatorCredential } from './main-job';
 import { ensureN8n, startN8nServer, type N8nServer } from './n8n';
 
 /** The owner account the dev editor is set up with (a local, throwaway instance). */
@@ -68,21 +68,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions = {}): 
 			install,
 			port,
 			customExtensions: [join(ROOT, 'dist')],
-			credentials: [
-				{
-					id: 'pingone-sim',
-					name: DEV_CREDENTIAL_NAME,
-					type: 'pingOneApi',
-					data: {
-						region: 'custom',
-						apiUrl: sim.apiUrl,
-						authUrl: sim.authUrl,
-						environmentId: sim.environmentId,
-						authentication: 'accessToken',
-						accessToken: 'sim-static-token',
-					},
-				},
-			],
+			credentials: [{ ...simulatorCredential(sim), name: DEV_CREDENTIAL_NAME }],
 			workflows: [mainJobWorkflow('csv')],
 		});
 	} catch (error) {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 
 import { startSimulator, type RequestLogEntry, type SimulatorOptions } from '../simulator';
-import { ensureN8n, runN8nWorkflow, type N8nRunResult } from './n8n';
+import { ensureN8n, runN8nWorkflow, type N8nCredential, type N8nRunResult } from './n8n';
 
 export const ROOT = join(__dirname, '..', '..');
 export const NODE_TYPE = 'CUSTOM.pingOneReports';
@@ -27,6 +27,32 @@ export interface MainJobResult {
 	expectedRows: Record<string, string>[];
 	reportId: string;
 	requestLog: RequestLogEntry[];
+}
+
+export interface WorkerApp {
+	clientId: string;
+	clientSecret: string;
+	method?: 'basic' | 'post';
+}
+
+/**
+ * The credential "PingOne (simulator)" in n8n's import format: the simulator's custom URLs and
+ * either its static pasted token (default) or a worker app's client credentials.
+ */
+export function simulatorCredential(
+	sim: { apiUrl: string; authUrl: string; environmentId: string },
+	app?: WorkerApp,
+): N8nCredential {
+	const hosts = { region: 'custom', apiUrl: sim.apiUrl, authUrl: sim.authUrl, environmentId: sim.environmentId };
+	const auth = app
+		? {
+				authentication: 'clientCredentials',
+				clientId: app.clientId,
+				clientSecret: app.clientSecret,
+				tokenEndpointAuthMethod: app.method ?? 'basic',
+			}
+		: { authentication: 'accessToken', accessToken: 'sim-static-token' };
+	return { id: 'pingone-sim', name: 'PingOne (simulator)', type: 'pingOneApi', data: { ...hosts, ...auth } };
 }
 
 export function mainJobWorkflow(format: 'csv' | 'json' = 'csv') {
@@ -112,20 +138,12 @@ export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobR
 	});
 	try {
 		log(`PingOne simulator at ${sim.apiUrl} (environment ${sim.environmentId})`);
-		const data = options.credentialData
-			? options.credentialData(sim)
-			: {
-					region: 'custom',
-					apiUrl: sim.apiUrl,
-					authUrl: sim.authUrl,
-					environmentId: sim.environmentId,
-					authentication: 'accessToken',
-					accessToken: 'sim-static-token',
-				};
+		const credential = simulatorCredential(sim);
+		if (options.credentialData) credential.data = options.credentialData(sim);
 		const run = await runN8nWorkflow({
 			install,
 			customExtensions: [join(ROOT, 'dist')],
-			credentials: [{ id: 'pingone-sim', name: 'PingOne (simulator)', type: 'pingOneApi', data }],
+			credentials: [credential],
 			workflow: mainJobWorkflow(format),
 			timeoutMs: 10 * 60_000,
 		});

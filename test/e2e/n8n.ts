@@ -122,7 +122,8 @@ export interface N8nRunResult {
 	userFolder: string;
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
 	return await new Promise((resolve, reject) => {
 		const srv = createServer();
 		srv.unref();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { startSimulator } from '../simulator';
-import { mainJobWorkflow, NODE_TYPE } from './main-job';
+import { mainJobWorkflow, NODE_TYPE, simulatorCredential } from './main-job';
 import { ensureN8n, runN8nWorkflow, type N8nInstall } from './n8n';
 import { COMMUNITY_NODE_TYPE, installCommunityPackage, packTarball, PACKAGE_NAME, ROOT, withNodeType, type InstallMethod, type PackedTarball } from './pack';
 
@@ -67,23 +67,7 @@ describe('the npm package', { timeout: 40 * 60_000 }, () => {
 				const run = await runN8nWorkflow({
 					install,
 					// no N8N_CUSTOM_EXTENSIONS: the node can only come from the installed package
-					credentials: [
-						{
-							id: 'pingone-sim',
-							name: 'PingOne (simulator)',
-							type: 'pingOneApi',
-							data: {
-								region: 'custom',
-								apiUrl: sim.apiUrl,
-								authUrl: sim.authUrl,
-								environmentId: sim.environmentId,
-								authentication: 'clientCredentials',
-								clientId: 'sim-client',
-								clientSecret: 'sim-secret',
-								tokenEndpointAuthMethod: 'basic',
-							},
-						},
-					],
+					credentials: [simulatorCredential(sim, { clientId: 'sim-client', clientSecret: 'sim-secret' })],
 					workflow,
 					// n8n's user folder is the one the package was installed into (runN8nWorkflow keeps
 					// its own temp folder for the import files and logs)

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 
 import { startSimulator, type Simulator } from '../simulator';
-import { mainJobWorkflow } from './main-job';
+import { mainJobWorkflow, simulatorCredential } from './main-job';
 import { ROOT } from './pack';
 import { startQueueCluster, type QueueCluster } from './queue';
 
@@ -50,23 +50,7 @@ describe('queue mode: main + worker + Redis', { timeout: 30 * 60_000 }, () => {
 		sim = await startSimulator({ rows: ROWS, zipEncryption: 'aes256', pollsBeforeSuccess: 2 });
 		cluster = await startQueueCluster({
 			customExtensions: [path.join(ROOT, 'dist')],
-			credentials: [
-				{
-					id: 'pingone-sim',
-					name: 'PingOne (simulator)',
-					type: 'pingOneApi',
-					data: {
-						region: 'custom',
-						apiUrl: sim.apiUrl,
-						authUrl: sim.authUrl,
-						environmentId: sim.environmentId,
-						authentication: 'clientCredentials',
-						clientId: 'sim-client',
-						clientSecret: 'sim-secret',
-						tokenEndpointAuthMethod: 'basic',
-					},
-				},
-			],
+			credentials: [simulatorCredential(sim, { clientId: 'sim-client', clientSecret: 'sim-secret' })],
 			workflows: [webhookWorkflow()],
 		});
 	});

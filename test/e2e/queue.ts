@@ -9,23 +9,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { ENCRYPTION_KEY, ensureN8n, type N8nCredential, type N8nInstall, type N8nWorkflow } from './n8n';
+import { ENCRYPTION_KEY, ensureN8n, freePort, type N8nCredential, type N8nInstall, type N8nWorkflow } from './n8n';
 
-export async function freePort(): Promise<number> {
-	return await new Promise((resolve, reject) => {
-		const srv = createServer();
-		srv.unref();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address() as { port: number };
-			srv.close(() => resolve(port));
-		});
-	});
-}
+export { freePort };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { startSimulator } from '../simulator';
-import { ROOT, mainJobWorkflow } from './main-job';
+import { ROOT, mainJobWorkflow, simulatorCredential } from './main-job';
 import { ensureN8n, runN8nWorkflow } from './n8n';
 
 const TOKEN_LIFETIME_SECONDS = 3;
@@ -32,23 +32,7 @@ test('a real n8n renews the client-credentials token as it expires and completes
 		const run = await runN8nWorkflow({
 			install,
 			customExtensions: [join(ROOT, 'dist')],
-			credentials: [
-				{
-					id: 'pingone-sim',
-					name: 'PingOne (simulator)',
-					type: 'pingOneApi',
-					data: {
-						region: 'custom',
-						apiUrl: sim.apiUrl,
-						authUrl: sim.authUrl,
-						environmentId: sim.environmentId,
-						authentication: 'clientCredentials',
-						clientId: 'worker-app',
-						clientSecret: 'worker-secret-123',
-						tokenEndpointAuthMethod: 'basic',
-					},
-				},
-			],
+			credentials: [simulatorCredential(sim, { clientId: 'worker-app', clientSecret: 'worker-secret-123' })],
 			workflow: mainJobWorkflow('csv'),
 			timeoutMs: 10 * 60_000,
 		});
