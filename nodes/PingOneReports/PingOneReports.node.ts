@@ -16,7 +16,8 @@ export class PingOneReports implements INodeType {
 		icon: { light: 'file:pingone.svg', dark: 'file:pingone.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ { create: "Create", get: "Get", waitUntilReady: "Wait Until Ready", download: "Download", getEntries: "Get Entries" }[$parameter["operation"]] + " report" }}',
+		subtitle:
+			'={{ { create: "Create report", get: "Get report", waitUntilReady: "Wait until report is ready", download: "Download report", getEntries: "Get report entries" }[$parameter["operation"]] }}',
 		description:
 			'Create PingOne reports (data explorations), wait until they are ready, and download the password-protected zip as one item per row',
 		defaults: { name: 'PingOne Reports' },

@@ -11,7 +11,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -19,22 +18,13 @@ import { chromium, type BrowserContext, type Locator, type Page } from 'playwrig
 
 import { DEV_CREDENTIAL_NAME, DEV_WORKFLOW_ID, startDevEnvironment, type DevEnvironment } from './dev';
 import { NODE_TYPE, ROOT } from './main-job';
+import { freePort } from './n8n';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? path.join(ROOT, 'docs', 'screenshots');
 const ROWS = 2000;
 const STEP_MS = 60_000; // every single wait in the browser is bounded by this (or less)
 
-async function freePort(): Promise<number> {
-	return await new Promise((resolve, reject) => {
-		const srv = createServer();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address() as { port: number };
-			srv.close(() => resolve(port));
-		});
-	});
-}
 
 describe('the PingOne Reports node in the n8n editor (chromium)', { timeout: 40 * 60_000 }, () => {
 	let env: DevEnvironment | undefined;
@@ -104,7 +94,7 @@ describe('the PingOne Reports node in the n8n editor (chromium)', { timeout: 40 
 		// each node shows its name and, as subtitle, its operation (waits until the canvas has laid them out)
 		for (const [name, subtitle] of [
 			['Create Report', 'Create report'],
-			['Wait Until Ready', 'Wait Until Ready report'],
+			['Wait Until Ready', 'Wait until report is ready'],
 			['Download', 'Download report'],
 		]) {
 			await node(name).getByText(subtitle, { exact: true }).waitFor();
@@ -161,6 +151,9 @@ describe('the PingOne Reports node in the n8n editor (chromium)', { timeout: 40 
 			assert.equal(await node(name).locator('[data-test-id="canvas-node-status-success"]').count(), 1, `${name} succeeded`);
 		}
 		await node('Download').locator('[data-test-id="canvas-node-output-handle"]').getByText(`${ROWS} items`, { exact: true }).waitFor();
+		// Let the run button and the success toast finish their transitions before the picture.
+		await page.locator('[data-test-id="execute-workflow-button"]').getByText('Execute workflow').waitFor({ timeout: STEP_MS });
+		await page.waitForTimeout(1000);
 		await shot('workflow-canvas.png');
 	});
 
