@@ -12,21 +12,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { startSimulator, type RequestLogEntry, type Simulator } from '../simulator';
-import { mainJobWorkflow, NODE_TYPE, ROOT } from './main-job';
+import { mainJobWorkflow, NODE_TYPE, ROOT, simulatorCredential } from './main-job';
 import { cleanupRun, ensureN8n, runN8nWorkflow, type N8nRunResult } from './n8n';
 
 const ROWS = 300;
-const credentialData = (sim: { apiUrl: string; authUrl: string; environmentId: string }) => ({
-	region: 'custom',
-	apiUrl: sim.apiUrl,
-	authUrl: sim.authUrl,
-	environmentId: sim.environmentId,
-	authentication: 'accessToken',
-	accessToken: 'sim-static-token',
-});
-const credentials = (sim: Parameters<typeof credentialData>[0]) => [
-	{ id: 'pingone-sim', name: 'PingOne (simulator)', type: 'pingOneApi', data: credentialData(sim) },
-];
+const credentials = (sim: Parameters<typeof simulatorCredential>[0]) => [simulatorCredential(sim)];
 
 /** What n8n printed (stdout file and stderr), read before the run's files are removed. */
 function n8nLog(run: N8nRunResult): string {

@@ -10,10 +10,16 @@ import { PingOneApi } from '../../credentials/PingOneApi.credentials';
 import type { RequestLogEntry, Simulator, SimulatorFaults, SimulatorOptions } from '../simulator';
 import { chain, harnessLogs, runWorkflow, type ChainNode, type RunResult } from './harness';
 
-// The node as built into dist/ (run `npm run build` first), as in pingone-reports.test.ts.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { PingOneReports } = require('../../dist/nodes/PingOneReports/PingOneReports.node.js') as typeof import('../../nodes/PingOneReports/PingOneReports.node');
-const TYPE = 'pingOneReports';
+/**
+ * The node as built into dist/ (run `npm run build` first): what n8n loads. Its source module
+ * name ends in `.node`, which module resolution would match to the codex PingOneReports.node.json.
+ */
+export function loadNode(): typeof import('../../nodes/PingOneReports/PingOneReports.node') {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	return require('../../dist/nodes/PingOneReports/PingOneReports.node.js');
+}
+const { PingOneReports } = loadNode();
+export const TYPE = 'pingOneReports';
 
 export const ROWS = 57;
 

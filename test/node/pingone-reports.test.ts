@@ -10,47 +10,13 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { PingOneApi } from '../../credentials/PingOneApi.credentials';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator';
 import { chain, runWorkflow, type ChainNode, type RunResult } from './harness';
+import { TYPE, create, credentialsFor, download, json, loadNode, node } from './hostile-scenarios';
 
-// The node as built into dist/ (what n8n loads). Its source module name ends in `.node`, which
-// module resolution would match to the codex file PingOneReports.node.json first.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { PingOneReports } = require('../../dist/nodes/PingOneReports/PingOneReports.node.js') as typeof import('../../nodes/PingOneReports/PingOneReports.node');
-const TYPE = 'pingOneReports';
+const { PingOneReports } = loadNode();
 
-function credentialsFor(sim: Simulator, extra: IDataObject = {}) {
-	return {
-		pingOneApi: {
-			region: 'custom',
-			apiUrl: sim.apiUrl,
-			authUrl: sim.authUrl,
-			environmentId: sim.environmentId,
-			authentication: 'accessToken',
-			accessToken: 'sim-static-token',
-			...extra,
-		},
-	};
-}
-
-function node(name: string, parameters: IDataObject, extra: Partial<ChainNode> = {}): ChainNode {
-	return {
-		name,
-		type: TYPE,
-		parameters: { resource: 'report', ...parameters },
-		credentials: { pingOneApi: { id: '1', name: 'PingOne' } },
-		...extra,
-	};
-}
-
-const create = (parameters: IDataObject = {}) =>
-	node('Create', { operation: 'create', deliverAs: 'ASYNC_FILE', ...parameters });
+// Unlike the hostile scenarios' wait, this one keeps the node's default timeout (600 s).
 const wait = (options: IDataObject = {}) =>
 	node('Wait', { operation: 'waitUntilReady', reportId: '={{ $json.id }}', options: { pollInterval: 1, ...options } });
-const download = (parameters: IDataObject = {}, extra: Partial<ChainNode> = {}) =>
-	node(
-		'Download',
-		{ operation: 'download', reportId: '={{ $json.id }}', format: 'csv', output: 'items', options: { pollInterval: 1 }, ...parameters },
-		extra,
-	);
 
 async function run(sim: Simulator, nodes: ChainNode[], inputItems?: INodeExecutionData[], more: object = {}): Promise<RunResult> {
 	return await runWorkflow({
@@ -61,10 +27,6 @@ async function run(sim: Simulator, nodes: ChainNode[], inputItems?: INodeExecuti
 		inputItems,
 		...more,
 	});
-}
-
-function json(result: RunResult, nodeName: string): IDataObject[] {
-	return (result.outputs[nodeName]?.[0] ?? []).map((item) => item.json);
 }
 
 async function withSimulator(options: SimulatorOptions, fn: (sim: Simulator) => Promise<void>) {
